@@ -1,0 +1,57 @@
+"""``lip2audspec`` command: one sub-command per module in :data:`COMMANDS`.
+
+Each sub-command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``;
+they are imported lazily so ``lip2audspec --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from ..errors import DataError, ParameterError
+
+# sub-command name -> module (relative to lip2audspec.cli) and one-line help
+COMMANDS = {
+    "audspec": ("audspec", "auditory spectrogram of a wav file (NSL wav2aud)"),
+    "invert": ("invert", "waveform from an auditory spectrogram (NSL aud2wav)"),
+    "demo": ("demo", "auditory round trip on built-in speech: spectrogram, inversion, plot, wavs"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="lip2audspec", description="Speech from silent lip video (Lip2AudSpec).")
+    parser.add_argument("--version", action="version", version=f"lip2audspec {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        _load(module).add_arguments(p)
+    return parser
+
+
+def _load(module: str):
+    return importlib.import_module(f"{__package__}.{module}")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(_load(args._module).run(args) or 0)
+    except (ParameterError, DataError, FileNotFoundError) as exc:
+        print(f"lip2audspec {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

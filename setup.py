@@ -1,0 +1,51 @@
+"""Install lip2audspec: ``pip install -e .`` (add ``[dev]`` for tests and benchmarks)."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "lip2audspec" / "__init__.py").read_text()).group(1)
+
+INSTALL_REQUIRES = [
+    "numpy>=1.24",
+    "scipy>=1.10",
+    # numba: compiles the channel-interleaved IIR kernels of wav2aud/aud2wav (about 10x the speed of a
+    # per-channel scipy.signal.lfilter port at identical float64 results; see benchmarks/bench_auditory.py).
+    "numba>=0.59",
+    "matplotlib>=3.7",
+    "tqdm>=4.60",
+    # synthetic GRID corpus: speech synthesis (libespeak-ng shipped in a wheel) and video I/O
+    "espeakng-loader>=0.2.4",
+    "opencv-python-headless>=4.8,<5",
+]
+
+EXTRAS = {
+    "dev": ["pytest>=7", "pytest-xdist>=3"],
+}
+
+setup(
+    name="lip2audspec",
+    version=VERSION,
+    description="Speech reconstruction from silent lip video (Lip2AudSpec) with a fast NSL auditory spectrogram port",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["lip2audspec", "lip2audspec.*"]),
+    package_data={"lip2audspec.auditory": ["data/*.npy", "data/README.md"]},
+    include_package_data=True,
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS,
+    entry_points={
+        "console_scripts": [
+            "lip2audspec=lip2audspec.cli.main:main",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Multimedia :: Sound/Audio :: Speech",
+        "Topic :: Scientific/Engineering",
+    ],
+)
