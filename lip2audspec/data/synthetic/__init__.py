@@ -1,0 +1,24 @@
+"""Synthetic GRID-format audio-visual corpus: espeak-ng speech + rendered talking faces in sync.
+
+Public API
+----------
+generate_corpus(out, *, speakers, utterances, seed, corrupt_fraction, workers)
+    Write (or resume) a corpus in GRID's layout; see :mod:`.corpus`.
+plan_corpus(config) / load_manifest(corpus_dir)
+    The deterministic plan (= ``manifest.json``).
+contact_sheet(corpus_dir, out_png)
+    Image of several speakers with the mouth closed and open, plus mouth crops.
+clip_sync(video, audio, *, box)
+    Audio-visual sync measured from decoded pixels and audio.
+"""
+
+from .corpus import (CORRUPTION_KINDS, GENERATOR_VERSION, VOICE_PRESETS, CorpusConfig, CorpusReport, SpeakerSpec,
+                     clip_complete, generate_clip, generate_corpus, load_manifest, plan_corpus, read_mouth_params,
+                     speaker_spec, spoken_text)
+from .sheet import contact_sheet
+from .sync import clip_sync, lagged_correlation, mouth_opening, read_video_frames, speech_envelope
+
+__all__ = ["CORRUPTION_KINDS", "GENERATOR_VERSION", "VOICE_PRESETS", "CorpusConfig", "CorpusReport", "SpeakerSpec",
+           "clip_complete", "generate_clip", "generate_corpus", "load_manifest", "plan_corpus", "read_mouth_params",
+           "speaker_spec", "spoken_text", "contact_sheet", "clip_sync", "lagged_correlation", "mouth_opening",
+           "read_video_frames", "speech_envelope"]
