@@ -1,0 +1,241 @@
+"""Compiled (numba) kernels of wav2aud / aud2wav.
+
+Structure. Time is cut into chunks of ``CHUNK`` samples. For each chunk:
+
+1. the cochlear filter bank runs block by block (8 adjacent channels per block, explicit SIMD, states in
+   registers; :mod:`._simd`), writing the filter outputs of the chunk into a (CHUNK, 136) buffer that
+   stays in L2 cache;
+2. the remaining stages run sample by sample as loops over the channels, in natural channel order, which
+   LLVM vectorises: hair cell, membrane low-pass, lateral inhibition (channel k minus channel k + 1),
+   half-wave rectifier, leaky integration, and frame sampling.
+
+No (samples x channels) array is built by wav2aud. Channels are 0-based here: channel ``ch`` is NSL's
+``ch + 1``; channel 128 (NSL's 129) is only the upper neighbour of channel 127; columns 129..135 are zero
+padding up to a multiple of 8 lanes.
+
+Multiply-adds are fused (FMA); results differ from a plain lfilter port by ~1e-16 relative per
+operation, and match the NSL toolbox to ~5e-10 (tests/test_auditory_parity.py).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from numba import njit
+
+from ._simd import LANES, PMAX, block_iir
+from .filterbank import load_cochba
+
+#: samples per chunk (the chunk buffer, CHUNK x 136 float64 = 557 kB, stays in L2)
+CHUNK = 512
+#: spectrogram channels (the 129th COCHBA channel is only the top neighbour)
+N_OUT = 128
+
+# hair-cell modes (NSL ``sigmoid``)
+HC_LINEAR, HC_SIGMOID, HC_STEP, HC_HALFWAVE = 0, 1, 2, 3
+
+_JIT = dict(cache=True, nogil=True, fastmath={"contract"})
+
+
+def haircell_mode(fac: float) -> int:
+    """NSL's hair-cell nonlinearity for ``fac``: > 0 sigmoid, 0 step, -1 half-wave, otherwise linear."""
+    if fac > 0:
+        return HC_SIGMOID
+    if fac == 0:
+        return HC_STEP
+    if fac == -1:
+        return HC_HALFWAVE
+    return HC_LINEAR
+
+
+@functools.lru_cache(maxsize=1)
+def block_coefficients():
+    """COCHBA rearranged for the kernels.
+
+    Returns
+    -------
+    B, A : ndarray, shape (PMAX + 1, MP)
+        ``B[i, ch]``, ``A[i, ch]``: coefficient ``i`` of channel ``ch`` (0..128); zero beyond the
+        channel's order and in the padding columns 129..MP-1 (``MP`` = 136).
+    border : ndarray of int64, shape (MP // 8,)
+        IIR order each 8-channel block runs: the largest order in the block. Zero coefficients of the
+        lower-order lanes keep their extra states exactly 0.
+    norm : float
+        Norm of channel 129 (NSL's aud2wav divides every channel by it).
+    """
+    c = load_cochba()
+    n_ch = c.shape[1]
+    mp = -(-n_ch // LANES) * LANES
+    orders = np.round(c[0].real).astype(np.int64)
+    if orders.max() > PMAX or orders.min() < 1:
+        raise RuntimeError(f"COCHBA orders {orders.min()}..{orders.max()} outside the kernel's 1..{PMAX}")
+    B = np.zeros((PMAX + 1, mp))
+    A = np.zeros((PMAX + 1, mp))
+    for ch in range(n_ch):
+        p = orders[ch]
+        B[: p + 1, ch] = c[1 : p + 2, ch].real
+        A[: p + 1, ch] = c[1 : p + 2, ch].imag
+    border = np.array([orders[k : min(k + LANES, n_ch)].max() for k in range(0, mp, LANES)], np.int64)
+    for arr in (B, A, border):
+        arr.setflags(write=False)
+    return B, A, border, float(c[0, n_ch - 1].imag)
+
+
+@njit(**_JIT)
+def _filter_chunk(x, Y, B, A, Z, border, m, n_blocks):
+    """Cochlear filters of the first ``n_blocks`` blocks over ``m`` samples of ``x`` into ``Y``."""
+    for k in range(n_blocks):
+        block_iir(x, Y, B, A, Z, k, m, border[k])
+
+
+@njit(inline="always", **_JIT)
+def _haircell(y, mode, fac, lowpass, beta, mem):
+    """Hair cell in place: ionic channels (NSL ``sigmoid``), then the membrane low-pass
+    ``filter(1, [1 -beta])`` unless the hair cell is the linear fac = -2."""
+    n = y.shape[0]
+    if mode == 1:
+        for ch in range(n):
+            y[ch] = 1.0 / (1.0 + np.exp(-y[ch] / fac))
+    elif mode == 2:
+        for ch in range(n):
+            y[ch] = 1.0 if y[ch] > 0.0 else 0.0
+    elif mode == 3:
+        for ch in range(n):
+            y[ch] = y[ch] if y[ch] > 0.0 else 0.0
+    if lowpass:
+        for ch in range(n):
+            mem[ch] = y[ch] + beta * mem[ch]
+            y[ch] = mem[ch]
+
+
+@njit(**_JIT)
+def wav2aud_kernel(x, B, A, border, mode, fac, lowpass, beta, alpha, L, out):
+    """Fill ``out`` (N, 128) with the auditory spectrogram of ``x`` (contiguous, length N * L)."""
+    n = x.shape[0]
+    mp = B.shape[1]
+    Z = np.zeros(B.shape)
+    Y = np.empty((CHUNK, mp))
+    mem = np.zeros(mp)
+    acc = np.zeros(N_OUT)
+    k = 0
+    f = 0
+    for t0 in range(0, n, CHUNK):
+        m = min(CHUNK, n - t0)
+        _filter_chunk(x[t0 : t0 + m], Y, B, A, Z, border, m, border.shape[0])
+        for j in range(m):
+            y = Y[j]
+            _haircell(y, mode, fac, lowpass, beta, mem)
+            # lateral inhibition against the next-higher channel, half-wave rectifier, integration
+            if alpha != 0.0:
+                for ch in range(N_OUT):
+                    d = y[ch] - y[ch + 1]
+                    acc[ch] = (d if d > 0.0 else 0.0) + alpha * acc[ch]
+            else:  # tc = 0: frame mean
+                for ch in range(N_OUT):
+                    d = y[ch] - y[ch + 1]
+                    acc[ch] += d if d > 0.0 else 0.0
+            k += 1
+            if k == L:  # last sample of the frame: MATLAB's y5(L_frm * (1:N))
+                k = 0
+                if alpha != 0.0:
+                    for ch in range(N_OUT):
+                        out[f, ch] = acc[ch]
+                else:
+                    for ch in range(N_OUT):
+                        out[f, ch] = acc[ch] / L
+                        acc[ch] = 0.0
+                f += 1
+
+
+@njit(**_JIT)
+def aud2wav_kernel(x, target, B, A, border, norm, mode, fac, lowpass, beta, alpha, L, v5_new, y_cum):
+    """One aud2wav iteration (NSL aud2wav v2.00) for the guess ``x`` (contiguous, length N * L).
+
+    Forward: the cochlea of ``x`` gives ``v5_new`` (N, 128) and y3 (lateral inhibition before the
+    rectifier, kept for all samples: n x 128 float64). Per channel and frame the scale
+    ``s = target / vx`` (2 where vx == 0 < target, 1 where both are 0) is applied to y3; for nonlinear
+    hair cells negative y3 maps to ``y3 / |min y3| * max(y3 * s)`` instead. Inverse: each channel's
+    modified y3 is filtered time-reversed with its own cochlear filter, divided by ``norm`` and summed
+    over channels, from channel 128 down to 1 as MATLAB adds them, into ``y_cum`` (length N * L).
+    """
+    n = x.shape[0]
+    n_frames = v5_new.shape[0]
+    mp = B.shape[1]
+    Z = np.zeros(B.shape)
+    Y = np.empty((CHUNK, mp))
+    mem = np.zeros(mp)
+    acc = np.zeros(N_OUT)
+    y3 = np.empty((n, N_OUT))
+    s = np.empty((n_frames, N_OUT))
+    fmax = np.full(N_OUT, -1.0)  # largest non-negative y3 in the current frame (-1: none yet)
+    maxp = np.zeros(N_OUT)  # max over the signal of y3 * s where y3 >= 0
+    absmin = np.zeros(N_OUT)  # |min y3| over the negative y3
+    k = 0
+    f = 0
+    for t0 in range(0, n, CHUNK):
+        m = min(CHUNK, n - t0)
+        _filter_chunk(x[t0 : t0 + m], Y, B, A, Z, border, m, border.shape[0])
+        for j in range(m):
+            y = Y[j]
+            t = t0 + j
+            _haircell(y, mode, fac, lowpass, beta, mem)
+            for ch in range(N_OUT):
+                d = y[ch] - y[ch + 1]
+                y3[t, ch] = d
+                if d >= 0.0:
+                    fmax[ch] = max(fmax[ch], d)
+                else:
+                    absmin[ch] = max(absmin[ch], -d)
+                r = d if d > 0.0 else 0.0
+                if alpha != 0.0:
+                    acc[ch] = r + alpha * acc[ch]
+                else:
+                    acc[ch] += r
+            k += 1
+            if k == L:
+                k = 0
+                for ch in range(N_OUT):
+                    if alpha != 0.0:
+                        vx = acc[ch]
+                    else:
+                        vx = acc[ch] / L
+                        acc[ch] = 0.0
+                    v5_new[f, ch] = vx
+                    tg = target[f, ch]
+                    if vx != 0.0:
+                        sc = tg / vx
+                    elif tg != 0.0:
+                        sc = 2.0  # "double it for now" (NSL)
+                    else:
+                        sc = 1.0
+                    s[f, ch] = sc
+                    if fmax[ch] >= 0.0:  # s >= 0, so max(y3 * s) over the frame = s * max(y3)
+                        maxp[ch] = max(maxp[ch], fmax[ch] * sc)
+                    fmax[ch] = -1.0
+                f += 1
+    # inverse: time-reversed filtering of the modified y3 (row j of a chunk = sample t_end - 1 - j)
+    Z[:, :] = 0.0
+    Xin = np.zeros((CHUNK, mp))  # columns 128.. stay 0: channel 129 and the padding contribute nothing
+    tot = np.empty(CHUNK)
+    n_blocks = N_OUT // LANES
+    for t_end in range(n, 0, -CHUNK):
+        m = min(CHUNK, t_end)
+        for j in range(m):
+            t = t_end - 1 - j
+            fr = t // L
+            if mode == 0:
+                for ch in range(N_OUT):
+                    Xin[j, ch] = y3[t, ch] * s[fr, ch]
+            else:
+                for ch in range(N_OUT):
+                    v = y3[t, ch]
+                    Xin[j, ch] = v * s[fr, ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
+        _filter_chunk(Xin, Y, B, A, Z, border, m, n_blocks)
+        for j in range(m):
+            tot[j] = 0.0
+        for ch in range(N_OUT - 1, -1, -1):  # MATLAB's order: y_cum = y_cum + flipud(y1) / NORM, ch = 128:-1:1
+            for j in range(m):
+                tot[j] = tot[j] + Y[j, ch] / norm
+        for j in range(m):
+            y_cum[t_end - 1 - j] = tot[j]

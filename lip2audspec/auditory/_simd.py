@@ -1,0 +1,109 @@
+"""Explicit-SIMD IIR kernel for the cochlear filter bank (an LLVM intrinsic for numba).
+
+``block_iir`` runs the transposed direct form II recursion (MATLAB ``filter`` / SciPy ``lfilter``) of
+one block of ``LANES`` = 8 adjacent channels over a chunk of samples, with the whole block held in
+``<8 x double>`` vector registers: the states live in SSA registers (allocas that LLVM promotes), the
+coefficients are loaded once per chunk, and each sample costs ``2 * order + 1`` vector FMAs. Eight
+channels' recursions thus advance together and the per-sample dependency chain (two FMA latencies)
+overlaps across blocks. The loop body is specialised for every order 1..PMAX through a ``switch`` on the
+block's order, so there is no inner loop over levels.
+
+Why an intrinsic: numba cannot tell LLVM that its arrays do not alias, so neither the loop nor the SLP
+vectoriser will pack the 8-lane state updates; emitting the vector IR ourselves sidesteps that.
+
+Arithmetic per sample and lane, with ``x`` the input (shared by all channels in the forward cochlea, one
+per channel in aud2wav's inverse) and ``z_p = 0``::
+
+    y   = fma(b0, x, z0)
+    z_i = fma(-a_{i+1}, y, fma(b_{i+1}, x, z_{i+1}))      i = 0 .. p-1
+
+which is lfilter's recursion with its multiply-adds fused (differences ~1e-16 relative).
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+LANES = 8
+#: highest IIR order in COCHBA (the kernels are specialised for 1..PMAX)
+PMAX = 24
+
+
+@intrinsic
+def block_iir(typingctx, x, y, b, a, z, k, n, p):
+    """Filter ``n`` samples of channel block ``k`` (channels ``8k .. 8k+7``) with order ``p``.
+
+    Parameters (numba types)
+    ------------------------
+    x : float64[:] (shared input, broadcast to the lanes) or float64[:, ::1] (n, MP) per-channel input
+    y : float64[:, ::1] (>= n, MP), output rows; lanes 8k..8k+7 of rows 0..n-1 are written
+    b, a : float64[:, ::1] (PMAX + 1, MP), coefficients by level (a[0] == 1 is not used)
+    z : float64[:, ::1] (PMAX + 1, MP), filter states, read before and written after the chunk
+    k, n, p : int64
+    Orders outside 1..PMAX do nothing.
+    """
+    vector_input = isinstance(x, types.Array) and x.ndim == 2
+    sig = types.void(x, y, b, a, z, k, n, p)
+
+    def codegen(context, builder, sig, args):
+        tys = sig.args
+        f64 = ir.DoubleType()
+        vt = ir.VectorType(f64, LANES)
+        vp = vt.as_pointer()
+        i64 = ir.IntType(64)
+        ax, ay, ab, aa, az = (context.make_array(tys[i])(context, builder, value=args[i]) for i in range(5))
+        kk, nn, pp = args[5], args[6], args[7]
+        lanes = ir.Constant(i64, LANES)
+        coef_row = builder.udiv(builder.extract_value(ab.shape, 1), lanes)  # vectors per row
+        y_row = builder.udiv(builder.extract_value(ay.shape, 1), lanes)
+        pb, pa, pz, py = (builder.bitcast(arr.data, vp) for arr in (ab, aa, az, ay))
+        if vector_input:
+            x_row = builder.udiv(builder.extract_value(ax.shape, 1), lanes)
+            px = builder.bitcast(ax.data, vp)
+        else:
+            px = ax.data
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), "llvm.fma.v8f64")
+        undef = ir.Constant(vt, ir.Undefined)
+        splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+
+        def at(ptr, row, stride):
+            return builder.gep(ptr, [builder.add(builder.mul(row, stride), kk)])
+
+        def const(i):
+            return ir.Constant(i64, i)
+
+        states = [cgutils.alloca_once(builder, vt) for _ in range(PMAX)]
+        done = builder.append_basic_block("iir.done")
+        switch = builder.switch(pp, done)
+        for p in range(1, PMAX + 1):
+            block = builder.append_basic_block(f"iir.order{p}")
+            switch.add_case(ir.Constant(pp.type, p), block)
+            builder.position_at_end(block)
+            bv = [builder.load(at(pb, const(i), coef_row), align=8) for i in range(p + 1)]
+            av = [builder.load(at(pa, const(i), coef_row), align=8) for i in range(p + 1)]
+            for i in range(p):
+                builder.store(builder.load(at(pz, const(i), coef_row), align=8), states[i])
+            with cgutils.for_range(builder, nn) as loop:
+                t = loop.index
+                if vector_input:
+                    xv = builder.load(at(px, t, x_row), align=8)
+                else:
+                    xs = builder.load(builder.gep(px, [t]))
+                    xv = builder.shuffle_vector(builder.insert_element(undef, xs, ir.Constant(ir.IntType(32), 0)), undef, splat)
+                yv = builder.call(fma, [bv[0], xv, builder.load(states[0])])
+                builder.store(yv, at(py, t, y_row), align=8)
+                neg_y = builder.fneg(yv)
+                for i in range(p - 1):
+                    partial = builder.call(fma, [bv[i + 1], xv, builder.load(states[i + 1])])
+                    builder.store(builder.call(fma, [av[i + 1], neg_y, partial]), states[i])
+                builder.store(builder.call(fma, [av[p], neg_y, builder.fmul(bv[p], xv)]), states[p - 1])
+            for i in range(p):
+                builder.store(builder.load(states[i]), at(pz, const(i), coef_row), align=8)
+            builder.branch(done)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+
+    return sig, codegen

@@ -1,0 +1,38 @@
+import json
+
+import numpy as np
+
+from lip2audspec.auditory import read_wav, wav2aud, write_wav
+from lip2audspec.cli.main import main
+
+
+def test_audspec_and_invert(tmp_path, rng):
+    sr = 16000
+    t = np.arange(int(0.5 * sr)) / sr
+    x = 0.3 * np.sin(2 * np.pi * 500 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    write_wav(tmp_path / "in.wav", x, sr=sr)
+    assert main(["audspec", str(tmp_path / "in.wav"), "-o", str(tmp_path / "s.npy"), "--plot", str(tmp_path / "s.png")]) == 0
+    spec = np.load(tmp_path / "s.npy")
+    assert spec.shape == (50, 128)
+    np.testing.assert_allclose(spec, wav2aud(read_wav(tmp_path / "in.wav")[0]), rtol=1e-12)
+    assert (tmp_path / "s.png").stat().st_size > 5000
+    assert main(["invert", str(tmp_path / "s.npy"), "-o", str(tmp_path / "out.wav"), "--iterations", "3", "--quiet"]) == 0
+    y, ysr = read_wav(tmp_path / "out.wav")
+    assert ysr == sr and y.shape == (8000,)
+
+
+def test_cli_errors_are_reported_not_raised(tmp_path, capsys):
+    np.save(tmp_path / "neg.npy", -np.ones((5, 128)))
+    assert main(["invert", str(tmp_path / "neg.npy"), "-o", str(tmp_path / "o.wav"), "--iterations", "2", "--quiet"]) == 2
+    assert "negative" in capsys.readouterr().err
+    assert main(["audspec", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "o.npy")]) == 2
+    assert "no such audio file" in capsys.readouterr().err
+    assert main(["audspec", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "o.npy"), "--shift", "3"]) == 2
+
+
+def test_demo_round_trip(tmp_path):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--iterations", "8"]) == 0
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    for name in ("original.wav", "reconstructed.wav", "round_trip.png", "spectrogram.npy"):
+        assert (tmp_path / "demo" / name).is_file()
+    assert summary["best_relative_error_pct"] < 15
