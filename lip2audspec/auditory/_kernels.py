@@ -24,7 +24,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._simd import LANES, PMAX, block_iir
+from ._simd import LANES, PMAX, block_iir, block_iir_sum
 from .filterbank import load_cochba
 
 #: samples per chunk (the chunk buffer, CHUNK x 136 float64 = 557 kB, stays in L2)
@@ -148,50 +148,73 @@ def wav2aud_kernel(x, B, A, border, mode, fac, lowpass, beta, alpha, L, out):
                 f += 1
 
 
+@njit(inline="always", **_JIT)
+def _scaled_y3(y, out, s_frame, mode, absmin, maxp):
+    """aud2wav's modified lateral-inhibition output of one sample (``s_frame``: the frame's scales)."""
+    if mode == 0:
+        for ch in range(N_OUT):
+            out[ch] = (y[ch] - y[ch + 1]) * s_frame[ch]
+    else:
+        for ch in range(N_OUT):
+            v = y[ch] - y[ch + 1]
+            out[ch] = v * s_frame[ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
+
+
 @njit(**_JIT)
 def aud2wav_kernel(x, target, B, A, border, norm, mode, fac, lowpass, beta, alpha, L, v5_new, y_cum):
     """One aud2wav iteration (NSL aud2wav v2.00) for the guess ``x`` (contiguous, length N * L).
 
-    Forward: the cochlea of ``x`` gives ``v5_new`` (N, 128) and y3 (lateral inhibition before the
-    rectifier, kept for all samples: n x 128 float64). Per channel and frame the scale
-    ``s = target / vx`` (2 where vx == 0 < target, 1 where both are 0) is applied to y3; for nonlinear
-    hair cells negative y3 maps to ``y3 / |min y3| * max(y3 * s)`` instead. Inverse: each channel's
-    modified y3 is filtered time-reversed with its own cochlear filter, divided by ``norm`` and summed
-    over channels, from channel 128 down to 1 as MATLAB adds them, into ``y_cum`` (length N * L).
+    Forward: the cochlea of ``x`` gives ``v5_new`` (N, 128). Per channel and frame the scale
+    ``s = target / vx`` (2 where vx == 0 < target, 1 where both are 0) is applied to y3 (lateral
+    inhibition before the rectifier); for nonlinear hair cells negative y3 maps to
+    ``y3 / |min y3| * max(y3 * s)`` instead. Inverse: each channel's modified y3 is filtered
+    time-reversed with its own cochlear filter, divided by ``norm`` and summed over channels into
+    ``y_cum`` (length N * L).
+
+    Memory stays O(chunk): the forward pass keeps the filter and membrane states at every chunk start,
+    and the inverse, walking the chunks backwards, recomputes each chunk's y3 from its checkpoint
+    instead of storing y3 for the whole signal. The channel sum is fused into the inverse filter as
+    8 per-lane partial sums (a reassociation of MATLAB's sequential channel loop, ~1e-16 relative),
+    and the division by ``norm`` is a multiplication by its reciprocal (<= 1 ulp per term).
     """
     n = x.shape[0]
-    n_frames = v5_new.shape[0]
     mp = B.shape[1]
+    n_chunks = (n + CHUNK - 1) // CHUNK
     Z = np.zeros(B.shape)
     Y = np.empty((CHUNK, mp))
     mem = np.zeros(mp)
+    ck_z = np.empty((n_chunks, B.shape[0], mp))
+    ck_mem = np.empty((n_chunks, mp))
     acc = np.zeros(N_OUT)
-    y3 = np.empty((n, N_OUT))
-    s = np.empty((n_frames, N_OUT))
+    s = np.empty((v5_new.shape[0], N_OUT))
     fmax = np.full(N_OUT, -1.0)  # largest non-negative y3 in the current frame (-1: none yet)
     maxp = np.zeros(N_OUT)  # max over the signal of y3 * s where y3 >= 0
     absmin = np.zeros(N_OUT)  # |min y3| over the negative y3
     k = 0
     f = 0
-    for t0 in range(0, n, CHUNK):
+    for c in range(n_chunks):
+        t0 = c * CHUNK
         m = min(CHUNK, n - t0)
+        ck_z[c] = Z
+        ck_mem[c] = mem
         _filter_chunk(x[t0 : t0 + m], Y, B, A, Z, border, m, border.shape[0])
         for j in range(m):
             y = Y[j]
-            t = t0 + j
             _haircell(y, mode, fac, lowpass, beta, mem)
-            for ch in range(N_OUT):
-                d = y[ch] - y[ch + 1]
-                y3[t, ch] = d
-                if d >= 0.0:
+            # branch-free so that LLVM vectorises it: a negative d can lift fmax above its -1 start
+            # but never to >= 0, and -d <= 0 never lifts absmin, so both keep their meaning
+            if alpha != 0.0:
+                for ch in range(N_OUT):
+                    d = y[ch] - y[ch + 1]
                     fmax[ch] = max(fmax[ch], d)
-                else:
                     absmin[ch] = max(absmin[ch], -d)
-                r = d if d > 0.0 else 0.0
-                if alpha != 0.0:
-                    acc[ch] = r + alpha * acc[ch]
-                else:
-                    acc[ch] += r
+                    acc[ch] = max(d, 0.0) + alpha * acc[ch]
+            else:
+                for ch in range(N_OUT):
+                    d = y[ch] - y[ch + 1]
+                    fmax[ch] = max(fmax[ch], d)
+                    absmin[ch] = max(absmin[ch], -d)
+                    acc[ch] += max(d, 0.0)
             k += 1
             if k == L:
                 k = 0
@@ -214,28 +237,34 @@ def aud2wav_kernel(x, target, B, A, border, norm, mode, fac, lowpass, beta, alph
                         maxp[ch] = max(maxp[ch], fmax[ch] * sc)
                     fmax[ch] = -1.0
                 f += 1
-    # inverse: time-reversed filtering of the modified y3 (row j of a chunk = sample t_end - 1 - j)
-    Z[:, :] = 0.0
+    # inverse, chunks from the last: row r of a chunk is sample t0 + m - 1 - r (time reversed)
+    Zb = np.zeros(B.shape)
     Xin = np.zeros((CHUNK, mp))  # columns 128.. stay 0: channel 129 and the padding contribute nothing
-    tot = np.empty(CHUNK)
-    n_blocks = N_OUT // LANES
-    for t_end in range(n, 0, -CHUNK):
-        m = min(CHUNK, t_end)
-        for j in range(m):
-            t = t_end - 1 - j
-            fr = t // L
-            if mode == 0:
-                for ch in range(N_OUT):
-                    Xin[j, ch] = y3[t, ch] * s[fr, ch]
-            else:
-                for ch in range(N_OUT):
-                    v = y3[t, ch]
-                    Xin[j, ch] = v * s[fr, ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
-        _filter_chunk(Xin, Y, B, A, Z, border, m, n_blocks)
-        for j in range(m):
-            tot[j] = 0.0
-        for ch in range(N_OUT - 1, -1, -1):  # MATLAB's order: y_cum = y_cum + flipud(y1) / NORM, ch = 128:-1:1
+    part = np.empty((CHUNK, LANES))
+    w = np.array([1.0 / norm])
+    for c in range(n_chunks - 1, -1, -1):
+        t0 = c * CHUNK
+        m = min(CHUNK, n - t0)
+        Z[:, :] = ck_z[c]
+        mem[:] = ck_mem[c]
+        _filter_chunk(x[t0 : t0 + m], Y, B, A, Z, border, m, border.shape[0])
+        # row r of Xin is sample t0 + m - 1 - r (time reversed)
+        if mode == 0 and not lowpass:
             for j in range(m):
-                tot[j] = tot[j] + Y[j, ch] / norm
-        for j in range(m):
-            y_cum[t_end - 1 - j] = tot[j]
+                fr = (t0 + j) // L
+                r = m - 1 - j
+                for ch in range(N_OUT):
+                    Xin[r, ch] = (Y[j, ch] - Y[j, ch + 1]) * s[fr, ch]
+        else:
+            for j in range(m):
+                y = Y[j]
+                _haircell(y, mode, fac, lowpass, beta, mem)
+                _scaled_y3(y, Xin[m - 1 - j], s[(t0 + j) // L], mode, absmin, maxp)
+        part[:m] = 0.0
+        for kb in range(N_OUT // LANES - 1, -1, -1):
+            block_iir_sum(Xin, part, B, A, Zb, kb, m, border[kb], w)
+        for r in range(m):
+            tot = 0.0
+            for lane in range(LANES - 1, -1, -1):
+                tot += part[r, lane]
+            y_cum[t0 + m - 1 - r] = tot

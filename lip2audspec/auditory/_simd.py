@@ -32,22 +32,7 @@ LANES = 8
 PMAX = 24
 
 
-@intrinsic
-def block_iir(typingctx, x, y, b, a, z, k, n, p):
-    """Filter ``n`` samples of channel block ``k`` (channels ``8k .. 8k+7``) with order ``p``.
-
-    Parameters (numba types)
-    ------------------------
-    x : float64[:] (shared input, broadcast to the lanes) or float64[:, ::1] (n, MP) per-channel input
-    y : float64[:, ::1] (>= n, MP), output rows; lanes 8k..8k+7 of rows 0..n-1 are written
-    b, a : float64[:, ::1] (PMAX + 1, MP), coefficients by level (a[0] == 1 is not used)
-    z : float64[:, ::1] (PMAX + 1, MP), filter states, read before and written after the chunk
-    k, n, p : int64
-    Orders outside 1..PMAX do nothing.
-    """
-    vector_input = isinstance(x, types.Array) and x.ndim == 2
-    sig = types.void(x, y, b, a, z, k, n, p)
-
+def _block_iir_codegen(vector_input: bool, accumulate: bool):
     def codegen(context, builder, sig, args):
         tys = sig.args
         f64 = ir.DoubleType()
@@ -56,9 +41,12 @@ def block_iir(typingctx, x, y, b, a, z, k, n, p):
         i64 = ir.IntType(64)
         ax, ay, ab, aa, az = (context.make_array(tys[i])(context, builder, value=args[i]) for i in range(5))
         kk, nn, pp = args[5], args[6], args[7]
+        if accumulate:  # scale: float64[1], broadcast
+            w_arr = context.make_array(tys[8])(context, builder, value=args[8])
+            w_s = builder.load(w_arr.data)
         lanes = ir.Constant(i64, LANES)
         coef_row = builder.udiv(builder.extract_value(ab.shape, 1), lanes)  # vectors per row
-        y_row = builder.udiv(builder.extract_value(ay.shape, 1), lanes)
+        y_row = None if accumulate else builder.udiv(builder.extract_value(ay.shape, 1), lanes)
         pb, pa, pz, py = (builder.bitcast(arr.data, vp) for arr in (ab, aa, az, ay))
         if vector_input:
             x_row = builder.udiv(builder.extract_value(ax.shape, 1), lanes)
@@ -68,6 +56,8 @@ def block_iir(typingctx, x, y, b, a, z, k, n, p):
         fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), "llvm.fma.v8f64")
         undef = ir.Constant(vt, ir.Undefined)
         splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+        if accumulate:
+            wv = builder.shuffle_vector(builder.insert_element(undef, w_s, ir.Constant(ir.IntType(32), 0)), undef, splat)
 
         def at(ptr, row, stride):
             return builder.gep(ptr, [builder.add(builder.mul(row, stride), kk)])
@@ -94,7 +84,11 @@ def block_iir(typingctx, x, y, b, a, z, k, n, p):
                     xs = builder.load(builder.gep(px, [t]))
                     xv = builder.shuffle_vector(builder.insert_element(undef, xs, ir.Constant(ir.IntType(32), 0)), undef, splat)
                 yv = builder.call(fma, [bv[0], xv, builder.load(states[0])])
-                builder.store(yv, at(py, t, y_row), align=8)
+                if accumulate:  # y[t, :] += w * lanes (per-lane partial sums over blocks)
+                    dst = builder.gep(py, [t])
+                    builder.store(builder.call(fma, [yv, wv, builder.load(dst, align=8)]), dst, align=8)
+                else:
+                    builder.store(yv, at(py, t, y_row), align=8)
                 neg_y = builder.fneg(yv)
                 for i in range(p - 1):
                     partial = builder.call(fma, [bv[i + 1], xv, builder.load(states[i + 1])])
@@ -106,4 +100,31 @@ def block_iir(typingctx, x, y, b, a, z, k, n, p):
         builder.position_at_end(done)
         return context.get_dummy_value()
 
-    return sig, codegen
+    return codegen
+
+
+@intrinsic
+def block_iir(typingctx, x, y, b, a, z, k, n, p):
+    """Filter ``n`` samples of channel block ``k`` (channels ``8k .. 8k+7``) with order ``p``.
+
+    Parameters (numba types)
+    ------------------------
+    x : float64[:] (shared input, broadcast to the lanes) or float64[:, ::1] (n, MP) per-channel input
+    y : float64[:, ::1] (>= n, MP), output rows; lanes 8k..8k+7 of rows 0..n-1 are written
+    b, a : float64[:, ::1] (PMAX + 1, MP), coefficients by level (a[0] == 1 is not used)
+    z : float64[:, ::1] (PMAX + 1, MP), filter states, read before and written after the chunk
+    k, n, p : int64
+    Orders outside 1..PMAX do nothing.
+    """
+    vector_input = isinstance(x, types.Array) and x.ndim == 2
+    return types.void(x, y, b, a, z, k, n, p), _block_iir_codegen(vector_input, False)
+
+
+
+@intrinsic
+def block_iir_sum(typingctx, x, y, b, a, z, k, n, p, scale):
+    """:func:`block_iir` that, instead of storing its 8 lanes, accumulates them into ``y``, a
+    float64[:, ::1] (>= n, 8) array of per-lane partial sums: ``y[t, l] += scale[0] * lane l``.
+    Summing ``y[t]`` over lanes afterwards gives the sum over all blocks' channels."""
+    vector_input = isinstance(x, types.Array) and x.ndim == 2
+    return types.void(x, y, b, a, z, k, n, p, scale), _block_iir_codegen(vector_input, True)
