@@ -109,6 +109,30 @@ def _haircell(y, mode, fac, lowpass, beta, mem):
             y[ch] = mem[ch]
 
 
+@njit(inline="always", **_JIT)
+def _integrate(y, acc, alpha):
+    """Lateral inhibition against the next-higher channel, half-wave rectifier and leaky integration
+    ``filter(1, [1 -alpha])`` of one sample (alpha == 0: frame sum, for tc = 0)."""
+    if alpha != 0.0:
+        for ch in range(N_OUT):
+            acc[ch] = max(y[ch] - y[ch + 1], 0.0) + alpha * acc[ch]
+    else:
+        for ch in range(N_OUT):
+            acc[ch] += max(y[ch] - y[ch + 1], 0.0)
+
+
+@njit(inline="always", **_JIT)
+def _emit_frame(acc, alpha, L, out_row):
+    """Frame value at the frame's last sample (MATLAB's ``y5(L_frm * (1:N))``), or the frame mean."""
+    if alpha != 0.0:
+        for ch in range(N_OUT):
+            out_row[ch] = acc[ch]
+    else:
+        for ch in range(N_OUT):
+            out_row[ch] = acc[ch] / L
+            acc[ch] = 0.0
+
+
 @njit(**_JIT)
 def wav2aud_kernel(x, B, A, border, mode, fac, lowpass, beta, alpha, L, out):
     """Fill ``out`` (N, 128) with the auditory spectrogram of ``x`` (contiguous, length N * L)."""
@@ -126,25 +150,11 @@ def wav2aud_kernel(x, B, A, border, mode, fac, lowpass, beta, alpha, L, out):
         for j in range(m):
             y = Y[j]
             _haircell(y, mode, fac, lowpass, beta, mem)
-            # lateral inhibition against the next-higher channel, half-wave rectifier, integration
-            if alpha != 0.0:
-                for ch in range(N_OUT):
-                    d = y[ch] - y[ch + 1]
-                    acc[ch] = (d if d > 0.0 else 0.0) + alpha * acc[ch]
-            else:  # tc = 0: frame mean
-                for ch in range(N_OUT):
-                    d = y[ch] - y[ch + 1]
-                    acc[ch] += d if d > 0.0 else 0.0
+            _integrate(y, acc, alpha)
             k += 1
-            if k == L:  # last sample of the frame: MATLAB's y5(L_frm * (1:N))
+            if k == L:
                 k = 0
-                if alpha != 0.0:
-                    for ch in range(N_OUT):
-                        out[f, ch] = acc[ch]
-                else:
-                    for ch in range(N_OUT):
-                        out[f, ch] = acc[ch] / L
-                        acc[ch] = 0.0
+                _emit_frame(acc, alpha, L, out[f])
                 f += 1
 
 
@@ -201,30 +211,20 @@ def aud2wav_kernel(x, target, B, A, border, norm, mode, fac, lowpass, beta, alph
         for j in range(m):
             y = Y[j]
             _haircell(y, mode, fac, lowpass, beta, mem)
-            # branch-free so that LLVM vectorises it: a negative d can lift fmax above its -1 start
-            # but never to >= 0, and -d <= 0 never lifts absmin, so both keep their meaning
-            if alpha != 0.0:
-                for ch in range(N_OUT):
-                    d = y[ch] - y[ch + 1]
-                    fmax[ch] = max(fmax[ch], d)
-                    absmin[ch] = max(absmin[ch], -d)
-                    acc[ch] = max(d, 0.0) + alpha * acc[ch]
-            else:
-                for ch in range(N_OUT):
-                    d = y[ch] - y[ch + 1]
-                    fmax[ch] = max(fmax[ch], d)
-                    absmin[ch] = max(absmin[ch], -d)
-                    acc[ch] += max(d, 0.0)
+            # extrema of y3 = lateral inhibition before the rectifier; branch-free so that LLVM
+            # vectorises it: a negative y3 can lift fmax above its -1 start but never to >= 0, and
+            # -y3 <= 0 never lifts absmin, so both keep their meaning
+            for ch in range(N_OUT):
+                d = y[ch] - y[ch + 1]
+                fmax[ch] = max(fmax[ch], d)
+                absmin[ch] = max(absmin[ch], -d)
+            _integrate(y, acc, alpha)
             k += 1
             if k == L:
                 k = 0
+                _emit_frame(acc, alpha, L, v5_new[f])
                 for ch in range(N_OUT):
-                    if alpha != 0.0:
-                        vx = acc[ch]
-                    else:
-                        vx = acc[ch] / L
-                        acc[ch] = 0.0
-                    v5_new[f, ch] = vx
+                    vx = v5_new[f, ch]
                     tg = target[f, ch]
                     if vx != 0.0:
                         sc = tg / vx
