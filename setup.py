@@ -19,6 +19,8 @@ INSTALL_REQUIRES = [
     # synthetic GRID corpus: speech synthesis (libespeak-ng shipped in a wheel) and video I/O
     "espeakng-loader>=0.2.4",
     "opencv-python-headless>=4.8,<5",
+    # prepared datasets
+    "h5py>=3.8",
 ]
 
 EXTRAS = {

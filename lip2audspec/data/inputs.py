@@ -1,0 +1,109 @@
+"""Lip-network inputs: per-frame min-max normalisation, temporal differences, windows.
+
+As in Lip2AudSpec: every mouth crop is scaled to [0, 1] by its own min and max; the network sees three
+channels per frame, the frame itself and its first and second temporal differences; training examples
+are windows of ``window`` consecutive frames (5 = 200 ms at 25 fps) taken every ``hop`` frames (the
+paper's code used both hop 5 and hop 1...5; ``WindowConfig``). A window of video frames
+``[s, s + window)`` is paired with the target frames ``[k s, k (s + window))`` (k = 4 spectrogram frames
+per video frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..errors import ParameterError
+
+__all__ = ["WindowConfig", "normalize_frames", "lip_inputs", "window_starts", "window_slices"]
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """Windows of video frames.
+
+    Parameters
+    ----------
+    window : int
+        Frames per window (paper: 5, i.e. 200 ms).
+    hop : int
+        Frames between window starts (5: non-overlapping; smaller values overlap).
+    """
+
+    window: int = 5
+    hop: int = 5
+
+    def __post_init__(self):
+        for name in ("window", "hop"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ParameterError(f"{name} must be a positive integer number of frames, got {v!r}")
+            object.__setattr__(self, name, int(v))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "WindowConfig":
+        return cls(**d)
+
+
+def normalize_frames(frames) -> np.ndarray:
+    """Scale each frame to [0, 1] by its own min and max (constant frames become 0).
+
+    Parameters
+    ----------
+    frames : array_like, shape (T, H, W)
+
+    Returns
+    -------
+    ndarray, float32, shape (T, H, W)
+    """
+    f = np.asarray(frames, dtype=np.float32)
+    if f.ndim != 3:
+        raise ParameterError(f"frames must have shape (T, H, W), got {f.shape}")
+    lo = f.min(axis=(1, 2), keepdims=True)
+    rng = f.max(axis=(1, 2), keepdims=True) - lo
+    return np.where(rng > 0, (f - lo) / np.where(rng > 0, rng, 1), 0).astype(np.float32)
+
+
+def lip_inputs(crops) -> np.ndarray:
+    """Network input channels for a clip: normalised frame, 1st and 2nd temporal difference.
+
+    ``d1[t] = f[t] - f[t-1]`` and ``d2[t] = d1[t] - d1[t-1]``, with the undefined first values 0.
+
+    Parameters
+    ----------
+    crops : array_like, shape (T, H, W)
+        Mouth crops (uint8 or float).
+
+    Returns
+    -------
+    ndarray, float32, shape (T, H, W, 3)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lip_inputs(np.zeros((75, 32, 32), np.uint8)).shape
+    (75, 32, 32, 3)
+    """
+    f = normalize_frames(crops)
+    d1 = np.zeros_like(f)
+    d1[1:] = f[1:] - f[:-1]
+    d2 = np.zeros_like(f)
+    d2[1:] = d1[1:] - d1[:-1]
+    return np.stack([f, d1, d2], axis=-1)
+
+
+def window_starts(n_frames: int, config: WindowConfig) -> np.ndarray:
+    """Start frames of the windows that fit in ``n_frames`` frames."""
+    if n_frames < config.window:
+        return np.zeros(0, np.int64)
+    return np.arange(0, n_frames - config.window + 1, config.hop, dtype=np.int64)
+
+
+def window_slices(start: int, *, config: WindowConfig, frames_per_video_frame: int = 4) -> tuple:
+    """(video slice, target slice) of the window starting at video frame ``start``."""
+    k = frames_per_video_frame
+    return slice(start, start + config.window), slice(k * start, k * (start + config.window))
