@@ -18,6 +18,7 @@ COMMANDS = {
     "audspec": ("audspec", "auditory spectrogram of a wav file (NSL wav2aud)"),
     "invert": ("invert", "waveform from an auditory spectrogram (NSL aud2wav)"),
     "demo": ("demo", "auditory round trip on built-in speech: spectrogram, inversion, plot, wavs"),
+    "synth-grid": ("synth_grid", "generate a synthetic GRID-format audio-visual corpus"),
 }
 
 

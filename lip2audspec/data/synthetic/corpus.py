@@ -112,8 +112,29 @@ def speaker_spec(speaker: int, *, seed: int) -> SpeakerSpec:
         prange = int(np.clip(prange + rng.integers(-15, 16), 10, 90))
         rate = int(np.clip(rate + rng.integers(-15, 16), 140, 200))
     voice = Voice(name=name, rate=rate, pitch=pitch, pitch_range=prange)
-    face = random_face(np.random.default_rng([seed, n, 2]), sex=sex)
+    face_rng = np.random.default_rng([seed, n, 2])
+    for _ in range(20):  # keep appearances on which OpenCV's frontal-face Haar cascade finds the face
+        face = random_face(face_rng, sex=sex)
+        if _haar_detects(face):
+            break
     return SpeakerSpec(name=f"s{n}", sex=sex, voice=voice, face=face)
+
+
+_CASCADE = []
+
+
+def _haar_detects(face: FaceParams) -> bool:
+    import cv2
+
+    from .face import FaceRenderer
+
+    if not _CASCADE:
+        _CASCADE.append(cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml"))
+    if _CASCADE[0].empty():  # no cascade file: accept every appearance
+        return True
+    img, _ = FaceRenderer(face).render_frame([0.04, 0.0, 0.0, 0.0, 0.0])
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return len(_CASCADE[0].detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(60, 60))) > 0
 
 
 @dataclass(frozen=True)
@@ -286,9 +307,10 @@ def _synth(spec: SpeakerSpec, utt: str, rng) -> tuple:
 
     text = " ".join(spoken_text(utt))
     rate = int(np.clip(spec.voice.rate + rng.integers(-10, 11), 120, 260))
+    rand_seed = int(rng.integers(1, 2**31 - 1))
     for _ in range(8):
         voice = Voice(name=spec.voice.name, rate=rate, pitch=spec.voice.pitch, pitch_range=spec.voice.pitch_range)
-        u = synthesize(text, voice=voice)
+        u = synthesize(text, voice=voice, rand_seed=rand_seed)
         if len(u.words) != 6:
             raise DataError(f"espeak-ng gave {len(u.words)} word events for {text!r}, expected 6")
         if _speech_span(u)[1] <= 2.2:
@@ -609,7 +631,8 @@ def generate_corpus(out, *, speakers: int = 4, utterances: int = 25, seed: int =
         else:
             import multiprocessing as mp
 
-            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+            # forkserver/spawn: forking a parent that already runs OpenCV or tqdm threads can deadlock
+            ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
             with ProcessPoolExecutor(max_workers=int(workers), mp_context=ctx, initializer=_worker_init) as ex:
                 futs = {ex.submit(_run_clip, job): job for job in jobs}
                 for fut in as_completed(futs):

@@ -226,7 +226,7 @@ class FaceRenderer:
         if f.beard:
             bmask = np.zeros((H, W), np.uint8)
             my = cy + f.mouth_y * hh
-            pts = np.vstack([outline[(outline[:, 1] > cy + hh * 0.15)], [[cx, my + hh * 0.1]]])
+            pts = np.vstack([outline[(outline[:, 1] > cy + hh * 0.28)], [[cx, my + hh * 0.1]]])
             cv2.fillPoly(bmask, [_pts(pts[np.argsort(np.arctan2(pts[:, 1] - (cy + hh * 0.3), pts[:, 0] - cx))])], 255, cv2.LINE_AA, _SHIFT)
             cv2.ellipse(bmask, (int(cx), int(my + f.lip_lower)), (int(f.mouth_hw * 1.05), int(f.lip_lower + 6)), 0, 0, 360, 0, -1, cv2.LINE_AA)
             bmask = cv2.GaussianBlur(bmask, (0, 0), 2.0).astype(np.float32) / 255
@@ -244,22 +244,31 @@ class FaceRenderer:
             xs = np.linspace(-1.15, 1.1, 12) * f.eye_size * 1.25
             top = ey - f.eye_size * 1.25 - 4 * (1 - (xs / (f.eye_size * 1.4)) ** 2) + 1.5 * s * xs / f.eye_size
             brow = np.vstack([np.stack([ex + s * xs, top], 1), np.stack([ex + s * xs[::-1], top[::-1] + 3.2 - 0.8 * np.abs(xs[::-1]) / f.eye_size], 1)])
-            _fill(img, brow, _shade(f.hair, 0.7) if f.hair_style != "bald" else _shade(f.skin, 0.45))
+            dark = min(_shade(f.hair, 0.6), _shade(f.skin, 0.4), key=sum)
+            _fill(img, brow, _shade(dark, 0.8))
         # eyes
         for ex, ey in self.eyes:
             es = f.eye_size
-            _fill(img, _ellipse_pts(ex, ey - 2, es * 1.15, es * 0.7, 40), _shade(f.skin, 0.8))  # socket shadow
+            sock = np.zeros((H, W), np.uint8)
+            cv2.ellipse(sock, (int(ex), int(ey - 2)), (int(es * 1.4), int(es * 0.95)), 0, 0, 360, 255, -1)
+            a = (cv2.GaussianBlur(sock, (0, 0), 3.0).astype(np.float32) / 255 * 0.32)[..., None]
+            img = (img * (1 - a)).astype(np.uint8)  # socket shadow
             upper = np.stack([np.linspace(-es, es, 20), -np.sin(np.linspace(0, math.pi, 20)) * es * 0.55], 1)
             lower = np.stack([np.linspace(es, -es, 20), np.sin(np.linspace(0, math.pi, 20)) * es * 0.4], 1)
             eye = np.vstack([upper, lower]) + [ex, ey]
-            _fill(img, eye, (225, 230, 235))
+            sclera = tuple(int(0.55 * w + 0.45 * c) for w, c in zip((215, 220, 225), f.skin))
+            _fill(img, eye, sclera)
             cv2.circle(img, (int(ex * _S), int(ey * _S)), int(es * 0.46 * _S), f.iris, -1, cv2.LINE_AA, _SHIFT)
             cv2.circle(img, (int(ex * _S), int(ey * _S)), int(es * 0.22 * _S), (15, 15, 15), -1, cv2.LINE_AA, _SHIFT)
             cv2.circle(img, (int((ex + 1.5) * _S), int((ey - 1.5) * _S)), int(1.2 * _S), (245, 245, 245), -1, cv2.LINE_AA, _SHIFT)
-            _line(img, upper + [ex, ey], (25, 25, 30), 2)
+            _line(img, upper + [ex, ey], (20, 20, 25), 3)
             _line(img, lower[3:-3] + [ex, ey], _shade(f.skin, 0.65), 1)
-        # nose
+        # nose (bridge highlight between the eyes)
         ny = cy + f.nose_y * hh
+        hi_m = np.zeros((H, W), np.uint8)
+        cv2.ellipse(hi_m, (int(cx), int((cy + ny) / 2 - 4)), (6, int((ny - cy) / 2 + 8)), 0, 0, 360, 255, -1)
+        a = (cv2.GaussianBlur(hi_m, (0, 0), 3.0).astype(np.float32) / 255 * 0.18)[..., None]
+        img = np.clip(img * (1 + a), 0, 255).astype(np.uint8)
         for s in (-1, 1):
             _line(img, [[cx + s * 5, cy - hh * 0.02], [cx + s * 6, ny - 10], [cx + s * 9, ny - 2]], _shade(f.skin, 0.82), 2)
             cv2.ellipse(img, (int((cx + s * 6) * _S), int(ny * _S)), (int(3.2 * _S), int(1.9 * _S)), s * 15, 0, 360, _shade(f.skin, 0.38), -1, cv2.LINE_AA, _SHIFT)

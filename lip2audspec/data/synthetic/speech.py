@@ -7,8 +7,10 @@ per process (:func:`get_espeak`); worker processes initialise their own on first
 
 from __future__ import annotations
 
-import ctypes
+import json
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import asdict, dataclass
 
@@ -21,39 +23,7 @@ __all__ = ["Voice", "Utterance", "Espeak", "get_espeak", "synthesize", "ESPEAK_R
 #: libespeak-ng's native output rate (Hz).
 ESPEAK_RATE = 22050
 
-# speak_lib.h constants
-_AUDIO_OUTPUT_SYNCHRONOUS = 2
-_INITIALIZE_PHONEME_EVENTS = 0x0001
-_INITIALIZE_DONT_EXIT = 0x8000
-_POS_CHARACTER = 1
-_CHARS_UTF8 = 1
-_EVENT_LIST_TERMINATED = 0
-_EVENT_WORD = 1
-_EVENT_END = 5
-_EVENT_MSG_TERMINATED = 6
-_EVENT_PHONEME = 7
-_PARAM = {"rate": 1, "volume": 2, "pitch": 3, "range": 4, "wordgap": 7}
-
-
-class _EventId(ctypes.Union):
-    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
-
-
-class _Event(ctypes.Structure):
-    # espeak_EVENT in speak_lib.h
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),
-        ("sample", ctypes.c_int),
-        ("user_data", ctypes.c_void_p),
-        ("id", _EventId),
-    ]
-
-
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+from ._espeak_core import EVENT_END as _EVENT_END, EVENT_PHONEME as _EVENT_PHONEME, EVENT_WORD as _EVENT_WORD, EspeakCore
 
 
 @dataclass(frozen=True)
@@ -121,94 +91,59 @@ class Utterance:
 
 
 class Espeak:
-    """One libespeak-ng instance (process-global library state).
+    """libespeak-ng in this process (process-global library state; see :func:`get_espeak`).
 
-    Use :func:`get_espeak` rather than constructing this directly.
+    Its output depends slightly on what was synthesized before in the process (echo buffers, glottal
+    phase), so :func:`synthesize` runs each utterance in a fresh child process by default.
     """
 
     def __init__(self):
-        import espeakng_loader
-
-        self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        data = espeakng_loader.get_data_path()
-        lib = self._lib
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        # espeak-ng looks for <path>/espeak-ng-data
-        parent = os.path.dirname(data).encode()
-        sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, parent, _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT)
-        if sr <= 0:
-            raise DataError(f"libespeak-ng failed to initialise with data at {data} (returned {sr})")
-        self.sr = int(sr)
-        lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p]
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_Synchronize.restype = ctypes.c_int
-        self._chunks: list = []
-        self._events: list = []
-        self._cb = _CALLBACK(self._callback)  # keep a reference
-        lib.espeak_SetSynthCallback(self._cb)
+        self._core = EspeakCore()
+        self.sr = self._core.sr
         self._lock = threading.Lock()
-        self._voice = None
 
-    def _callback(self, wav, n, events):
-        if n > 0 and wav:
-            self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
-        i = 0
-        while True:
-            ev = events[i]
-            if ev.type == _EVENT_LIST_TERMINATED:
-                break
-            if ev.type in (_EVENT_WORD, _EVENT_PHONEME, _EVENT_END):
-                name = bytes(ev.id.string).split(b"\0", 1)[0].decode("ascii", "replace") if ev.type == _EVENT_PHONEME else ""
-                self._events.append((int(ev.type), int(ev.text_position), int(ev.length), int(ev.audio_position), name))
-            i += 1
-        return 0
-
-    def _set_voice(self, voice: Voice):
-        lib = self._lib
-        if self._voice is None or self._voice.name != voice.name:
-            if lib.espeak_SetVoiceByName(voice.name.encode()) != 0:
-                raise ParameterError(f"espeak-ng has no voice {voice.name!r}; expected e.g. 'en-us+m3' or 'en+f2'")
-        for key, value in (("rate", voice.rate), ("pitch", voice.pitch), ("range", voice.pitch_range),
-                           ("volume", voice.volume), ("wordgap", 0)):
-            lib.espeak_SetParameter(_PARAM[key], int(value), 0)
-        self._voice = voice
-
-    def synthesize(self, text: str, *, voice: Voice) -> Utterance:
-        """Synthesize ``text`` and return audio with word and phoneme timings.
-
-        Parameters
-        ----------
-        text : str
-            Plain text (UTF-8). Words are delimited by spaces.
-        voice : Voice
-
-        Returns
-        -------
-        Utterance
-            ``words`` holds one entry per WORD event, named by the text span it covers.
-        """
-        if not isinstance(text, str) or not text.strip():
-            raise ParameterError(f"text must be a non-empty string, got {text!r}")
-        if not isinstance(voice, Voice):
-            raise ParameterError(f"voice must be a Voice, got {type(voice).__name__}")
+    def synthesize(self, text: str, *, voice: Voice, rand_seed: int = 0) -> Utterance:
+        """Synthesize ``text`` in this process; see :func:`synthesize`."""
+        _check(text, voice)
         with self._lock:
-            self._set_voice(voice)
-            self._chunks, self._events = [], []
-            buf = text.encode("utf-8") + b"\0"
-            rc = self._lib.espeak_Synth(buf, len(buf), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-            if rc != 0:
-                raise DataError(f"espeak_Synth failed with code {rc} for {text!r}")
-            self._lib.espeak_Synchronize()
-            chunks, events = self._chunks, self._events
-        audio = (np.concatenate(chunks).astype(np.float64) / 32768.0) if chunks else np.zeros(0)
+            try:
+                pcm, events = self._core.synth(text, voice.to_dict(), rand_seed)
+            except LookupError:
+                raise ParameterError(f"espeak-ng has no voice {voice.name!r}; expected e.g. 'en-us+m3' or 'en+f2'") from None
+            except RuntimeError as exc:
+                raise DataError(f"{exc} for {text!r}") from None
+        audio = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
         return _timings(text, audio, self.sr, events)
+
+
+def _check(text, voice):
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError(f"text must be a non-empty string, got {text!r}")
+    if not isinstance(voice, Voice):
+        raise ParameterError(f"voice must be a Voice, got {type(voice).__name__}")
+
+
+def _synthesize_isolated(text: str, voice: Voice, rand_seed: int) -> Utterance:
+    _check(text, voice)
+    req = json.dumps({"text": text, "voice": voice.to_dict(), "rand_seed": int(rand_seed)}).encode()
+    proc = subprocess.run([sys.executable, "-s", _CORE_PATH], input=req, capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    head, _, pcm = proc.stdout.partition(b"\n")
+    try:
+        header = json.loads(head)
+    except json.JSONDecodeError:
+        raise DataError(f"espeak-ng child failed (exit {proc.returncode}): {proc.stderr.decode(errors='replace')[-500:]}") from None
+    if not header.get("ok"):
+        if header.get("error") == "voice":
+            raise ParameterError(f"espeak-ng has no voice {voice.name!r}; expected e.g. 'en-us+m3' or 'en+f2'")
+        raise DataError(f"espeak-ng failed for {text!r}: {header.get('message')}")
+    if len(pcm) != header["n_bytes"]:
+        raise DataError(f"espeak-ng child returned {len(pcm)} of {header['n_bytes']} bytes")
+    audio = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
+    return _timings(text, audio, int(header["sr"]), [tuple(e) for e in header["events"]])
+
+
+_CORE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_espeak_core.py")
 
 
 def _timings(text: str, audio: np.ndarray, sr: int, events: list) -> Utterance:
@@ -245,6 +180,26 @@ def get_espeak() -> Espeak:
     return inst
 
 
-def synthesize(text: str, *, voice: Voice) -> Utterance:
-    """Synthesize ``text`` with ``voice`` using the process's espeak-ng (see :meth:`Espeak.synthesize`)."""
-    return get_espeak().synthesize(text, voice=voice)
+def synthesize(text: str, *, voice: Voice, rand_seed: int = 0, isolated: bool = True) -> Utterance:
+    """Synthesize ``text`` with ``voice``, returning audio with word and phoneme timings.
+
+    Parameters
+    ----------
+    text : str
+        Plain text (UTF-8); words are delimited by spaces.
+    voice : Voice
+    rand_seed : int
+        Seed of espeak-ng's noise generator (breathy voices).
+    isolated : bool
+        Run libespeak-ng in a fresh child process (default), so the same text, voice and seed always give
+        the same samples (about 30 ms overhead). False: use this process's instance (:func:`get_espeak`),
+        whose output depends slightly on earlier utterances.
+
+    Returns
+    -------
+    Utterance
+        Audio at 22050 Hz; ``words`` holds one entry per WORD event, named by the text span it covers.
+    """
+    if isolated:
+        return _synthesize_isolated(text, voice, rand_seed)
+    return get_espeak().synthesize(text, voice=voice, rand_seed=rand_seed)
