@@ -473,7 +473,8 @@ class LandmarkCropper(MouthCropper):
     Per frame, the face is searched first in a region around the previous face (1.5x its size), scaled so
     the face is ``config.detect_width`` px wide, then, if not found, in the whole scaled frame; the shape
     predictor runs on the full-resolution frame. Until the first face is found, whole frames are searched
-    at up to 480 px (and, if no frame has a face, 8 frames again at twice that scale for small faces).
+    at up to 480 px (and, if no frame has a face, 8 frames again at twice that scale for small faces); frames
+    before the first face are then searched again, backwards, at the face-based scale.
     """
 
     method = "landmarks"
@@ -531,27 +532,30 @@ class LandmarkCropper(MouthCropper):
         if t0 is None:
             return pts, faces
         s = float(np.clip(self.config.detect_width / max(face[2] - face[0], 1.0), 0.05, 4.0))
-        prev = face
-        for t in range(t0, T):
-            g = gray[t]
-            f = face if t == t0 else None
-            if f is None and prev is not None:  # region around the previous face
-                fw, fh = prev[2] - prev[0], prev[3] - prev[1]
-                x0, y0 = int(max(0, prev[0] - ROI_MARGIN * fw)), int(max(0, prev[1] - ROI_MARGIN * fh))
-                x1, y1 = int(min(W, prev[2] + ROI_MARGIN * fw)), int(min(H, prev[3] + ROI_MARGIN * fh))
-                if x1 - x0 > 8 and y1 - y0 > 8:
-                    f = self._detect(det, g[y0:y1, x0:x1], s)
-                    if f is not None:
-                        f = f + np.array([x0, y0, x0, y0])
-            if f is None:
-                f = self._detect(det, g, s)
-            if f is None:
-                continue
-            rect = dlib.rectangle(*(int(round(v)) for v in f))
-            shape = pred(g, rect)
-            pts[t] = [(shape.part(i).x, shape.part(i).y) for i in MOUTH_POINTS]
-            faces[t] = f
-            prev = f
+        # forward from the first face, then backward over the frames before it (searched there only at the
+        # first-search scale, which may have been too small)
+        for order in (range(t0, T), range(t0 - 1, -1, -1)):
+            prev = face
+            for t in order:
+                g = gray[t]
+                f = face if t == t0 else None
+                if f is None:  # region around the previous face
+                    fw, fh = prev[2] - prev[0], prev[3] - prev[1]
+                    x0, y0 = int(max(0, prev[0] - ROI_MARGIN * fw)), int(max(0, prev[1] - ROI_MARGIN * fh))
+                    x1, y1 = int(min(W, prev[2] + ROI_MARGIN * fw)), int(min(H, prev[3] + ROI_MARGIN * fh))
+                    if x1 - x0 > 8 and y1 - y0 > 8:
+                        f = self._detect(det, g[y0:y1, x0:x1], s)
+                        if f is not None:
+                            f = f + np.array([x0, y0, x0, y0])
+                if f is None:
+                    f = self._detect(det, g, s)
+                if f is None:
+                    continue
+                rect = dlib.rectangle(*(int(round(v)) for v in f))
+                shape = pred(g, rect)
+                pts[t] = [(shape.part(i).x, shape.part(i).y) for i in MOUTH_POINTS]
+                faces[t] = f
+                prev = f
         return pts, faces
 
     def locate(self, gray, *, speaker=None, source=None):
