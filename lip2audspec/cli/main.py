@@ -19,6 +19,7 @@ COMMANDS = {
     "invert": ("invert", "waveform from an auditory spectrogram (NSL aud2wav)"),
     "demo": ("demo", "auditory round trip on built-in speech: spectrogram, inversion, plot, wavs"),
     "synth-grid": ("synth_grid", "generate a synthetic GRID-format audio-visual corpus"),
+    "prepare": ("prepare", "GRID folder -> mouth crops, auditory targets, HDF5 datasets with splits"),
 }
 
 

@@ -1,0 +1,58 @@
+"""``lip2audspec prepare GRID_DIR -o OUT --speakers s1 s2 ...``: GRID folder -> HDF5 datasets."""
+
+from __future__ import annotations
+
+import json
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("grid_dir", help="GRID download or synthetic corpus (s1/*.mpg, audio_25k/s1/*.wav, alignments/s1/*.align, ...)")
+    parser.add_argument("-o", "--out", required=True, help="output folder (dataset.h5, manifest.json, report.md, ...)")
+    parser.add_argument("--speakers", nargs="+", help="speakers to prepare, e.g. s1 s2 s4 s29 (default: all found)")
+    parser.add_argument("--unseen", nargs="*", default=[], help="held-out speakers for the unseen-speaker test split")
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], default="landmarks",
+                        help="mouth cropper: landmarks (dlib, per frame; default), haar (face box on the first frame, as the original code), mask (fixed box per speaker)")
+    parser.add_argument("--crop-size", type=int, default=128, help="crop side in pixels (paper: 128)")
+    parser.add_argument("--mask-boxes", help="JSON file {speaker: [x0, y0, x1, y1]} for --cropper mask (default: estimated)")
+    parser.add_argument("--window", type=int, default=5, help="frames per window (paper: 5 = 200 ms)")
+    parser.add_argument("--hop", type=int, default=5, help="frames between windows (default 5)")
+    parser.add_argument("--fractions", nargs=3, type=float, default=[0.8, 0.1, 0.1], metavar=("TRAIN", "VAL", "TEST"))
+    parser.add_argument("--seed", type=int, default=0, help="split seed")
+    parser.add_argument("--drop-first", type=int, default=2, help="spectrogram frames dropped at the start (paper: 2)")
+    parser.add_argument("--power", type=float, default=0.3, help="compression exponent (paper: 0.3)")
+    parser.add_argument("--config", help="a config.json of an earlier run to reuse (overrides the options above)")
+    parser.add_argument("--overwrite", action="store_true", help="discard a per-clip cache made with other settings")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_config(args):
+    from ..data.crop import CropConfig
+    from ..data.inputs import WindowConfig
+    from ..data.prepare import PrepareConfig
+    from ..data.targets import TargetConfig
+
+    if args.config:
+        with open(args.config) as fh:
+            return PrepareConfig.from_dict(json.load(fh))
+    crop = {"method": args.cropper, "size": args.crop_size}
+    if args.mask_boxes:
+        with open(args.mask_boxes) as fh:
+            crop["mask_boxes"] = {k: tuple(v) for k, v in json.load(fh).items()}
+    return PrepareConfig(
+        crop=CropConfig.from_dict({**CropConfig().to_dict(), **crop}),
+        target=TargetConfig(drop_first=args.drop_first, power=args.power),
+        window=WindowConfig(window=args.window, hop=args.hop),
+        fractions=tuple(args.fractions), unseen=tuple(args.unseen), seed=args.seed,
+    )
+
+
+def run(args) -> int:
+    from ..data.prepare import prepare_grid
+
+    summary = prepare_grid(args.grid_dir, args.out, speakers=args.speakers, config=build_config(args),
+                           workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    print(f"{summary['dataset']}: {summary['clips']} clips ({summary['excluded']} excluded; reasons in {args.out}/report.md)")
+    for name, n in summary["splits"].items():
+        print(f"  {name:12s} {n:5d} clips  {summary['windows'][name]:6d} windows")
+    return 0

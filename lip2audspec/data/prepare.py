@@ -1,0 +1,455 @@
+"""GRID preparation pipeline: validity, mouth crops, auditory targets, HDF5 datasets.
+
+One resumable pipeline from a GRID-layout folder (a real download or the synthetic corpus) to
+training-ready datasets (:mod:`lip2audspec.data.dataset`):
+
+1. **clips**: every (speaker, utterance) of the chosen speakers that has a video;
+2. **per clip** (in ``workers`` processes): validity (video decodes to 75 frames at 25 fps without
+   frozen runs, audio exists with the right length, the alignment parses), grayscale frames, mouth
+   crops (``mask`` / ``haar`` / ``landmarks``), auditory target. Each result is written atomically to
+   ``OUT/work/<speaker>/<id>.npz``, or the reason for excluding the clip to
+   ``OUT/work/<speaker>/<id>.excluded.json``; existing results are skipped, so a killed run restarts
+   where it stopped and never redoes or corrupts finished work;
+3. **assemble**: splits, ``dataset.h5`` (atomic), ``manifest.json``, ``exclusions.json``,
+   ``report.md`` and a crop preview per speaker.
+
+The per-clip cache is tied to the configuration in ``OUT/work/config.json``: rerunning with different
+settings into the same folder is refused unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import DataError, ParameterError
+from ..fileio import atomic_path, write_json_atomic, write_text_atomic
+from .crop import CropConfig, make_cropper, save_crop_preview
+from .dataset import make_splits, write_dataset
+from .grid import N_FRAMES, VIDEO_FPS, GridLayout, read_align, speaker_name
+from .inputs import WindowConfig, window_starts
+from .targets import TargetConfig, audio_for_target, auditory_target
+from .video import frozen_frames, probe_video, read_video
+
+__all__ = ["PrepareConfig", "ClipExcluded", "process_clip", "prepare_grid"]
+
+log = logging.getLogger(__name__)
+
+
+class ClipExcluded(Exception):
+    """A clip fails a validity check; ``stage`` and ``reason`` say which and why."""
+
+    def __init__(self, stage: str, reason: str):
+        super().__init__(f"{stage}: {reason}")
+        self.stage = stage
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """Everything that determines a prepared dataset (saved in its manifest and ``config.json``).
+
+    Parameters
+    ----------
+    crop : CropConfig
+        Mouth cropper and crop size (paper: 128 x 128).
+    target : TargetConfig
+        Auditory parameters and post-processing (paper: [10 10 -2 0], drop 2 frames, power 0.3).
+    window : WindowConfig
+        Window length and hop in video frames (paper: 5 / 5).
+    n_frames : int
+        Video frames a valid clip has (GRID: 75).
+    fps : float
+        Frame rate a valid clip has (GRID: 25).
+    max_frozen_run : int
+        Longest run of identical consecutive frames allowed (longer runs mark a damaged clip).
+    fractions : tuple
+        Seen-speaker train/val/test fractions per speaker.
+    unseen : tuple of str
+        Held-out speakers (their clips form ``unseen/test``).
+    seed : int
+        Split seed.
+    """
+
+    crop: CropConfig = field(default_factory=CropConfig)
+    target: TargetConfig = field(default_factory=TargetConfig)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    n_frames: int = N_FRAMES
+    fps: float = float(VIDEO_FPS)
+    max_frozen_run: int = 2
+    fractions: tuple = (0.8, 0.1, 0.1)
+    unseen: tuple = ()
+    seed: int = 0
+
+    def __post_init__(self):
+        for name, cls in (("crop", CropConfig), ("target", TargetConfig), ("window", WindowConfig)):
+            v = getattr(self, name)
+            if isinstance(v, dict):
+                object.__setattr__(self, name, cls.from_dict(v))
+            elif not isinstance(v, cls):
+                raise ParameterError(f"{name} must be a {cls.__name__} or dict, got {type(v).__name__}")
+        if isinstance(self.n_frames, bool) or not isinstance(self.n_frames, int) or self.n_frames < self.window.window:
+            raise ParameterError(f"n_frames must be an integer >= the window ({self.window.window}), got {self.n_frames!r}")
+        if abs(self.fps - self.target.fps) > 1e-9:
+            raise ParameterError(f"fps ({self.fps}) and target.fps ({self.target.fps}) differ")
+        if isinstance(self.max_frozen_run, bool) or not isinstance(self.max_frozen_run, int) or self.max_frozen_run < 1:
+            raise ParameterError(f"max_frozen_run must be an integer >= 1, got {self.max_frozen_run!r}")
+        object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
+        object.__setattr__(self, "unseen", tuple(speaker_name(s) for s in self.unseen))
+        if len(self.fractions) != 3 or min(self.fractions) < 0 or abs(sum(self.fractions) - 1) > 1e-6:
+            raise ParameterError(f"fractions must be 3 non-negative numbers summing to 1, got {self.fractions}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["crop"] = self.crop.to_dict()
+        d["target"] = self.target.to_dict()
+        d["window"] = self.window.to_dict()
+        d["fractions"] = list(self.fractions)
+        d["unseen"] = list(self.unseen)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PrepareConfig":
+        return cls(**d)
+
+
+def _longest_run(indices: np.ndarray) -> int:
+    """Longest run of consecutive integers in sorted ``indices`` (frozen frame indices)."""
+    if len(indices) == 0:
+        return 0
+    breaks = np.flatnonzero(np.diff(indices) != 1)
+    bounds = np.r_[-1, breaks, len(indices) - 1]
+    return int(np.max(np.diff(bounds)))
+
+
+def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id: str) -> dict:
+    """Validate and prepare one clip.
+
+    Parameters
+    ----------
+    paths : ClipPaths
+        From :meth:`GridLayout.clip_paths`.
+    config : PrepareConfig
+    cropper
+        From :func:`lip2audspec.data.crop.make_cropper` (reused across clips).
+    speaker, utt_id : str
+
+    Returns
+    -------
+    dict
+        ``crops`` (T, S, S) uint8, ``boxes`` (T, 4), ``detected`` (T,), ``spec`` (T*k, 128) float32,
+        ``timings`` (seconds per stage).
+
+    Raises
+    ------
+    ClipExcluded
+        The clip fails a validity check (the reason says which).
+    """
+    t = {}
+    t0 = time.perf_counter()
+    if paths.video is None:
+        raise ClipExcluded("video", "video file missing")
+    try:
+        info = probe_video(paths.video)
+    except DataError as exc:
+        raise ClipExcluded("video", f"unreadable video: {exc}") from None
+    if info.frames != config.n_frames:
+        raise ClipExcluded("video", f"video decodes to {info.frames} frames (expected {config.n_frames})")
+    if abs(info.fps - config.fps) > 0.01:
+        raise ClipExcluded("video", f"video is {info.fps:g} fps (expected {config.fps:g})")
+    if paths.audio is None:
+        raise ClipExcluded("audio", "audio file missing")
+    try:
+        audio = audio_for_target(paths.audio, n_video_frames=config.n_frames, config=config.target)
+    except (DataError, FileNotFoundError) as exc:
+        raise ClipExcluded("audio", str(exc)) from None
+    if paths.align is None:
+        raise ClipExcluded("align", "alignment file missing")
+    try:
+        words = read_align(paths.align)
+    except (DataError, FileNotFoundError, ParameterError) as exc:
+        raise ClipExcluded("align", f"alignment does not parse: {exc}") from None
+    if not words:
+        raise ClipExcluded("align", "alignment has no entries")
+    t["validate"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    try:
+        video = read_video(paths.video, gray=True)
+    except DataError as exc:
+        raise ClipExcluded("video", f"unreadable video: {exc}") from None
+    frames = video.frames
+    if frames.shape[0] != config.n_frames:
+        raise ClipExcluded("video", f"video decodes to {frames.shape[0]} frames (expected {config.n_frames})")
+    run = _longest_run(np.asarray(frozen_frames(frames)))
+    if run > config.max_frozen_run:
+        raise ClipExcluded("video", f"{run} consecutive frozen frames (at most {config.max_frozen_run} allowed)")
+    t["decode"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    try:
+        mc = cropper.crop(frames, speaker=speaker, source=str(paths.video))
+    except DataError as exc:
+        raise ClipExcluded("crop", str(exc)) from None
+    t["crop"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    spec = auditory_target(audio, n_video_frames=config.n_frames, config=config.target)
+    t["target"] = time.perf_counter() - t0
+    return dict(crops=np.asarray(mc.crops, np.uint8), boxes=np.asarray(mc.boxes, np.float32),
+                detected=np.asarray(mc.detected, bool), spec=spec, timings=t)
+
+
+# ---------------------------------------------------------------------------------------------- workers
+_WORKER = {}
+
+
+def _init_worker(config_dict: dict):
+    config = PrepareConfig.from_dict(config_dict)
+    _WORKER["config"] = config
+    _WORKER["cropper"] = make_cropper(config.crop)
+
+
+def _work_paths(work: Path, speaker: str, utt_id: str) -> tuple:
+    d = work / speaker
+    return d / f"{utt_id}.npz", d / f"{utt_id}.excluded.json"
+
+
+def _run_clip(job: tuple) -> dict:
+    """Worker: process one clip and persist the outcome atomically; returns a small status dict."""
+    work, speaker, utt_id, paths = job
+    config, cropper = _WORKER["config"], _WORKER["cropper"]
+    ok_path, ex_path = _work_paths(Path(work), speaker, utt_id)
+    try:
+        res = process_clip(paths, config, cropper, speaker=speaker, utt_id=utt_id)
+    except ClipExcluded as exc:
+        rec = {"speaker": speaker, "id": utt_id, "stage": exc.stage, "reason": exc.reason}
+        write_json_atomic(ex_path, rec)
+        return {"status": "excluded", **rec}
+    with atomic_path(ok_path, suffix=".npz") as tmp:
+        np.savez(tmp, crops=res["crops"], boxes=res["boxes"], detected=res["detected"], spec=res["spec"],
+                 timings=json.dumps(res["timings"]))
+    return {"status": "ok", "speaker": speaker, "id": utt_id, "timings": res["timings"]}
+
+
+def _versions() -> dict:
+    import cv2
+    import h5py
+    import scipy
+
+    return {"lip2audspec": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "h5py": h5py.__version__, "opencv": cv2.__version__}
+
+
+def _check_work_config(work: Path, config: PrepareConfig, *, overwrite: bool) -> None:
+    cfg_path = work / "config.json"
+    want = config.to_dict()
+    if cfg_path.is_file():
+        have = json.loads(cfg_path.read_text())
+        if have != want:
+            if not overwrite:
+                raise ParameterError(
+                    f"{work.parent} was prepared with different settings (see {cfg_path}); "
+                    "use a new output folder or overwrite=True (--overwrite) to start over"
+                )
+            log.warning("settings changed: discarding the per-clip cache in %s", work)
+            shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(cfg_path, want)
+
+
+def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | None = None, workers: int = 1,
+                 overwrite: bool = False, progress: bool = True, max_clips: int | None = None) -> dict:
+    """Prepare a GRID-layout folder into ``out_dir/dataset.h5`` (see the module docstring).
+
+    Parameters
+    ----------
+    grid_dir : str or Path
+        A GRID download or synthetic corpus (layout variants: :class:`GridLayout`).
+    out_dir : str or Path
+    speakers : sequence of str or int, optional
+        Default: every speaker with videos.
+    config : PrepareConfig, optional
+    workers : int
+        Processes for the per-clip stage.
+    overwrite : bool
+        Discard a per-clip cache made with other settings.
+    progress : bool
+        Show a progress bar.
+    max_clips : int, optional
+        Process at most this many clips (per speaker order) in this call and stop before assembling;
+        a later call resumes (used to test interruption).
+
+    Returns
+    -------
+    dict
+        Summary: counts, exclusions, paths, seconds per stage.
+    """
+    config = config or PrepareConfig()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ParameterError(f"workers must be a positive integer, got {workers!r}")
+    layout = GridLayout.discover(grid_dir)
+    available = layout.speakers
+    if speakers is None:
+        speakers = available
+    speakers = [speaker_name(s) for s in speakers]
+    missing = [s for s in speakers if s not in available]
+    if missing:
+        raise ParameterError(f"speakers {missing} not found in {grid_dir} (found: {', '.join(available) or 'none'})")
+    bad_unseen = [s for s in config.unseen if s not in speakers]
+    if bad_unseen:
+        raise ParameterError(f"held-out speakers {bad_unseen} are not among the prepared speakers {speakers}")
+    out = Path(out_dir)
+    work = out / "work"
+    out.mkdir(parents=True, exist_ok=True)
+    _check_work_config(work, config, overwrite=overwrite)
+    if config.crop.method == "mask":
+        config = _with_mask_boxes(config, layout, speakers)
+
+    jobs, done = [], 0
+    for spk in speakers:
+        for utt in layout.utterances(spk):
+            ok_path, ex_path = _work_paths(work, spk, utt)
+            if ok_path.is_file() or ex_path.is_file():
+                done += 1
+                continue
+            jobs.append((str(work), spk, utt, layout.clip_paths(spk, utt)))
+    if max_clips is not None:
+        jobs = jobs[:max_clips]
+    log.info("prepare: %d clips to process, %d already done", len(jobs), done)
+    _execute(jobs, config, workers=workers, progress=progress)
+    if max_clips is not None and any(True for _ in _pending(layout, speakers, work)):
+        return {"status": "interrupted", "done": done + len(jobs)}
+    return _assemble(out, work, layout, speakers, config, grid_dir)
+
+
+def _pending(layout, speakers, work):
+    for spk in speakers:
+        for utt in layout.utterances(spk):
+            ok_path, ex_path = _work_paths(work, spk, utt)
+            if not (ok_path.is_file() or ex_path.is_file()):
+                yield spk, utt
+
+
+def _execute(jobs, config: PrepareConfig, *, workers: int, progress: bool) -> None:
+    if not jobs:
+        return
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="prepare", unit="clip")
+    try:
+        if workers == 1:
+            _init_worker(config.to_dict())
+            for job in jobs:
+                _run_clip(job)
+                if bar is not None:
+                    bar.update(1)
+        else:
+            # forkserver: forking a parent that runs OpenCV/tqdm threads can deadlock the children
+            ctx = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config.to_dict(),)) as ex:
+                futures = [ex.submit(_run_clip, job) for job in jobs]
+                for fut in as_completed(futures):
+                    fut.result()
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _with_mask_boxes(config: PrepareConfig, layout, speakers) -> PrepareConfig:
+    """Fill in a fixed mouth box for speakers without one (see crop.estimate_mask_box)."""
+    from .crop import estimate_mask_box
+
+    boxes = dict(config.crop.mask_boxes or {})
+    for spk in speakers:
+        if spk not in boxes:
+            videos = [layout.clip_paths(spk, u).video for u in layout.utterances(spk)[:5]]
+            boxes[spk] = tuple(float(v) for v in estimate_mask_box([v for v in videos if v is not None], config=config.crop))
+            log.info("mask box for %s estimated as %s", spk, boxes[spk])
+    crop = CropConfig.from_dict({**config.crop.to_dict(), "mask_boxes": boxes})
+    return PrepareConfig.from_dict({**config.to_dict(), "crop": crop.to_dict()})
+
+
+def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, grid_dir) -> dict:
+    clips, excluded, timings = [], [], {}
+    for spk in speakers:
+        for utt in layout.utterances(spk):
+            ok_path, ex_path = _work_paths(work, spk, utt)
+            if ex_path.is_file():
+                excluded.append(json.loads(ex_path.read_text()))
+                continue
+            try:
+                with np.load(ok_path) as z:
+                    clip = {k: z[k] for k in ("crops", "boxes", "detected", "spec")}
+                    for k, v in json.loads(str(z["timings"])).items():
+                        timings.setdefault(k, []).append(v)
+            except Exception as exc:  # a damaged cache file: redo that clip next time
+                ok_path.unlink(missing_ok=True)
+                raise DataError(f"cached result {ok_path} is unreadable ({exc}); it was removed, rerun to redo it") from exc
+            clips.append({"id": utt, "speaker": spk, **clip})
+    if not clips:
+        raise DataError(f"no valid clips among {len(excluded)} in {grid_dir}; see the reasons in {work}")
+    splits = make_splits([c["speaker"] for c in clips], [c["id"] for c in clips], fractions=config.fractions,
+                         unseen=config.unseen, seed=config.seed)
+    T = clips[0]["crops"].shape[0]
+    n_win = len(window_starts(T, config.window))
+    per_speaker = {spk: {"valid": sum(c["speaker"] == spk for c in clips),
+                         "excluded": sum(e["speaker"] == spk for e in excluded)} for spk in speakers}
+    manifest = {
+        "kind": "lip2audspec prepared GRID dataset",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "source": {"grid_dir": str(Path(grid_dir).resolve()), "layout": repr(layout)},
+        "config": config.to_dict(),
+        "frames_per_video_frame": config.target.frames_per_video_frame,
+        "shapes": {"crops": list(clips[0]["crops"].shape), "spec": list(clips[0]["spec"].shape)},
+        "speakers": speakers,
+        "counts": {"clips": len(clips), "excluded": len(excluded), "per_speaker": per_speaker,
+                   "splits": {k: int(len(v)) for k, v in splits.items()},
+                   "windows": {k: int(len(v)) * n_win for k, v in splits.items()}},
+        "versions": _versions(),
+        "seconds_per_clip": {k: float(np.mean(v)) for k, v in timings.items()},
+    }
+    h5_path = write_dataset(out / "dataset.h5", clips, splits=splits, manifest=manifest)
+    write_json_atomic(out / "manifest.json", manifest)
+    write_json_atomic(out / "config.json", config.to_dict())
+    write_json_atomic(out / "exclusions.json", excluded)
+    previews = {}
+    for spk in speakers:
+        mine = [c["crops"] for c in clips if c["speaker"] == spk]
+        if mine:
+            previews[spk] = mine[0]
+    save_crop_preview(previews, out / "crops_preview.png")
+    write_text_atomic(out / "report.md", _report(manifest, excluded))
+    return {"status": "done", "dataset": str(h5_path), "clips": len(clips), "excluded": len(excluded),
+            "exclusions": excluded, "splits": manifest["counts"]["splits"], "windows": manifest["counts"]["windows"],
+            "seconds_per_clip": manifest["seconds_per_clip"]}
+
+
+def _report(manifest: dict, excluded: list) -> str:
+    c = manifest["counts"]
+    lines = ["# Prepared GRID dataset", "", f"Source: `{manifest['source']['grid_dir']}`", "",
+             f"{c['clips']} valid clips, {c['excluded']} excluded.", "",
+             "| speaker | valid | excluded |", "|---|---|---|"]
+    lines += [f"| {s} | {v['valid']} | {v['excluded']} |" for s, v in c["per_speaker"].items()]
+    lines += ["", "| split | clips | windows |", "|---|---|---|"]
+    lines += [f"| {k} | {v} | {c['windows'][k]} |" for k, v in c["splits"].items()]
+    if excluded:
+        lines += ["", "## Excluded clips", "", "| speaker | id | stage | reason |", "|---|---|---|---|"]
+        lines += [f"| {e['speaker']} | {e['id']} | {e['stage']} | {e['reason']} |" for e in excluded]
+    lines += ["", "![crops](crops_preview.png)", ""]
+    return "\n".join(lines)
