@@ -1,0 +1,427 @@
+"""Model configurations (frozen, validated dataclasses) and the ``paper`` / ``small`` presets.
+
+A preset is *data*: the same builders (:func:`~lip2audspec.models.build_autoencoder`,
+:func:`~lip2audspec.models.build_lipnet`) turn either preset into a model. Every checkpoint folder
+holds the configuration that built it as ``config.json`` (:meth:`AutoencoderConfig.save_json`,
+:func:`load_config`).
+
+The ``paper`` values follow Lip2AudSpec (H. Akbari, H. Arora, L. Cao, N. Mesgarani, ICASSP 2018) and
+the authors' published Keras code; where the two differ the choice is noted on the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import types
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from ..errors import ParameterError
+from ..fileio import write_json_atomic
+
+__all__ = [
+    "AutoencoderConfig",
+    "LipNetConfig",
+    "ModelPreset",
+    "PRESETS",
+    "preset",
+    "load_config",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# validation helpers
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _set(obj, name, value) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _check_int(obj, name: str, *, lo: int = 1, hi: int | None = None, what: str = "") -> None:
+    v = getattr(obj, name)
+    if not _is_int(v) or v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ParameterError(f"{type(obj).__name__}.{name} must be an integer {rng}{what}, got {v!r}")
+    _set(obj, name, int(v))
+
+
+def _check_real(obj, name: str, *, lo: float = 0.0, hi: float | None = None, lo_open: bool = False,
+                hi_open: bool = False, what: str = "") -> None:
+    v = getattr(obj, name)
+    ok = _is_real(v)
+    if ok:
+        f = float(v)
+        ok = (f > lo if lo_open else f >= lo) and (hi is None or (f < hi if hi_open else f <= hi))
+    if not ok:
+        left = "(" if lo_open else "["
+        right = "inf)" if hi is None else (f"{hi:g})" if hi_open else f"{hi:g}]")
+        raise ParameterError(f"{type(obj).__name__}.{name} must be a finite number in {left}{lo:g}, {right}{what}, got {v!r}")
+    _set(obj, name, float(v))
+
+
+def _check_int_tuple(obj, name: str, *, allow_empty: bool = False, lo: int = 1) -> None:
+    v = getattr(obj, name)
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+        raise ParameterError(f"{type(obj).__name__}.{name} must be a sequence of integers >= {lo}, got {v!r}")
+    t = tuple(v)
+    if (not t and not allow_empty) or not all(_is_int(x) and x >= lo for x in t):
+        need = "a" if allow_empty else "a non-empty"
+        raise ParameterError(f"{type(obj).__name__}.{name} must be {need} sequence of integers >= {lo}, got {v!r}")
+    _set(obj, name, tuple(int(x) for x in t))
+
+
+def _check_bool(obj, name: str) -> None:
+    v = getattr(obj, name)
+    if not isinstance(v, bool):
+        raise ParameterError(f"{type(obj).__name__}.{name} must be True or False, got {v!r}")
+
+
+class _ConfigMixin:
+    """``to_dict`` / ``from_dict`` / JSON helpers shared by the model configurations."""
+
+    #: value of the ``"kind"`` key written by :meth:`save_json` (tells :func:`load_config` the class)
+    KIND = ""
+
+    def to_dict(self) -> dict:
+        """Plain-Python dict (tuples become lists in JSON); ``from_dict(to_dict())`` round-trips."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Build from a dict as written by :meth:`to_dict` (a ``"kind"`` key, if present, must match).
+
+        Raises
+        ------
+        ParameterError
+            Unknown keys, a ``kind`` of another model, or any invalid value.
+        """
+        if not isinstance(d, dict):
+            raise ParameterError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
+        d = dict(d)
+        kind = d.pop("kind", cls.KIND)
+        if kind != cls.KIND:
+            raise ParameterError(f"config is for model kind {kind!r}, not {cls.KIND!r} ({cls.__name__})")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ParameterError(f"unknown {cls.__name__} field(s) {unknown}; expected a subset of {sorted(names)}")
+        return cls(**d)
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.KIND, **self.to_dict()}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str):
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"invalid {cls.__name__} JSON: {exc}") from exc
+        return cls.from_dict(d)
+
+    def save_json(self, path) -> Path:
+        """Write the configuration (with a ``"kind"`` key) to ``path`` atomically; returns the path."""
+        path = Path(path)
+        write_json_atomic(path, {"kind": self.KIND, **self.to_dict()})
+        return path
+
+    @classmethod
+    def load_json(cls, path):
+        """Read a configuration written by :meth:`save_json`."""
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return type(self).from_dict({**self.to_dict(), **changes})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AutoencoderConfig(_ConfigMixin):
+    """Frame-wise auditory-spectrogram autoencoder (Lip2AudSpec, Fig. 1 top).
+
+    Encoder ``n_channels -> encoder_units... -> bottleneck`` (each hidden Dense followed by BatchNorm and
+    LeakyReLU; the bottleneck Dense by BatchNorm and a sigmoid, so codes lie in (0, 1)); in training
+    Gaussian noise is added to the code; decoder ``bottleneck -> decoder_units... -> n_channels``
+    (hidden Dense + BatchNorm + LeakyReLU, linear output).
+
+    Parameters
+    ----------
+    n_channels : int
+        Spectrogram channels per frame (128 for the NSL auditory spectrogram).
+    encoder_units, decoder_units : tuple of int
+        Hidden widths (paper: (512, 128, 64) and (64, 128)).
+    bottleneck : int
+        Code width D; also the lip network's ``out_dim`` (paper: 32).
+    kernel_l1, kernel_l2 : float
+        L1/L2 weight regularisation of the bottleneck Dense (issue: 1e-3 each; the authors' code used
+        ``l1_l2(.001)``, i.e. Keras 2 defaults l1 = 1e-3, l2 = 1e-2, and no activity term).
+    activity_l1, activity_l2 : float
+        L1/L2 activity regularisation of the bottleneck Dense output (before BatchNorm; issue: 1e-3).
+    noise_std : float
+        Std of the Gaussian noise added to the (sigmoid) code in training only (paper: 0.05).
+    leaky_alpha : float
+        Negative slope of the LeakyReLUs (0.3, the Keras default the authors used).
+    corr_weight, mse_weight : float
+        Loss ``mse_weight * MSE - corr_weight * r`` (paper: 1 and 1; see
+        :class:`~lip2audspec.models.layers.CorrelationMSELoss`).
+    learning_rate : float
+        Adam learning rate (1e-4).
+    batch_size : int
+        Frames per batch (128).
+    """
+
+    KIND = "autoencoder"
+
+    n_channels: int = 128
+    encoder_units: tuple = (512, 128, 64)
+    bottleneck: int = 32
+    decoder_units: tuple = (64, 128)
+    kernel_l1: float = 1e-3
+    kernel_l2: float = 1e-3
+    activity_l1: float = 1e-3
+    activity_l2: float = 1e-3
+    noise_std: float = 0.05
+    leaky_alpha: float = 0.3
+    corr_weight: float = 1.0
+    mse_weight: float = 1.0
+    learning_rate: float = 1e-4
+    batch_size: int = 128
+
+    def __post_init__(self):
+        _check_int(self, "n_channels")
+        _check_int(self, "bottleneck")
+        _check_int_tuple(self, "encoder_units", allow_empty=True)
+        _check_int_tuple(self, "decoder_units", allow_empty=True)
+        for name in ("kernel_l1", "kernel_l2", "activity_l1", "activity_l2", "noise_std", "leaky_alpha",
+                     "corr_weight", "mse_weight"):
+            _check_real(self, name)
+        if self.corr_weight == 0 and self.mse_weight == 0:
+            raise ParameterError("AutoencoderConfig: corr_weight and mse_weight are both 0 (the loss would be 0)")
+        _check_real(self, "learning_rate", lo_open=True)
+        _check_int(self, "batch_size")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+LAST_CONV_ACTIVATIONS = ("elu", "leaky_relu")
+
+
+@dataclass(frozen=True)
+class LipNetConfig(_ConfigMixin):
+    """Lip-reading network: window of mouth crops -> the window's bottleneck codes (Lip2AudSpec, Fig. 1).
+
+    ``(window, crop_size, crop_size, channels)`` -> augmentation (training only) -> ``len(conv_filters)``
+    Conv3D blocks (3x3x3, ``same`` padding, he_normal, L2 ``l2``, BatchNorm, LeakyReLU; the last one
+    ``last_conv_activation``), spatial-only MaxPool3D (1, 2, 2) after the 1-based layers in
+    ``pool_after`` and Dropout ``conv_dropout`` after those in ``dropout_after`` -> per-frame flatten to
+    ``(window, features)`` -> LSTM(``lstm_units``) -> BatchNorm, ELU, Dropout ``lstm_dropout`` ->
+    (flatten) -> Dense(``dense_units``), BatchNorm, ELU, Dropout ``dense_dropout`` ->
+    Dense(``out_frames * out_dim``, sigmoid) -> reshape ``(out_frames, out_dim)``.
+
+    Parameters
+    ----------
+    window : int
+        Video frames per input window (paper: 5 = 200 ms at 25 fps).
+    crop_size : int
+        Mouth-crop side S in pixels (paper: 128). Must survive the pools: ``crop_size >> len(pool_after) >= 1``.
+    channels : int
+        Input channels (3: frame, 1st and 2nd temporal difference).
+    conv_filters : tuple of int
+        Filters of each Conv3D layer (paper: 32-32-32-64-64-128-128).
+    conv_kernel : int
+        Cubic kernel size (3).
+    pool_after, dropout_after : tuple of int
+        1-based conv layers followed by a spatial max-pool (paper: 1, 2, 3, 5, 7) or by dropout (3, 5, 7).
+    conv_dropout : float
+        Dropout rate after the layers in ``dropout_after`` (0.25).
+    l2 : float
+        L2 weight regularisation of the Conv3D kernels (5e-4).
+    leaky_alpha : float
+        LeakyReLU negative slope (0.3, the Keras default the authors used).
+    last_conv_activation : {"elu", "leaky_relu"}
+        Activation of the last conv layer (paper: ELU).
+    lstm_units : int
+        LSTM width (512).
+    lstm_return_sequences : bool
+        True (the authors' code): the LSTM returns all ``window`` steps, which are flattened before the
+        Dense layer, so each output frame can draw on every time step's state. False: only the last
+        state feeds the Dense head.
+    lstm_dropout : float
+        Dropout after the LSTM's BatchNorm + ELU (0.25 in the authors' code).
+    dense_units : int
+        Hidden Dense width (2048).
+    dense_dropout : float
+        Dropout after the hidden Dense (0.4).
+    out_frames : int
+        Target frames per window (``4 * window`` = 20: 10 ms spectrogram frames per 40 ms video frame).
+    out_dim : int
+        Width of each target frame: the autoencoder's bottleneck D (32).
+    corr_weight, mse_weight : float
+        Loss weights, as for the autoencoder.
+    learning_rate : float
+        Adam learning rate (1e-4).
+    batch_size : int
+        Windows per batch (32).
+    lr_factor, lr_patience : float, int
+        Learning rate multiplied by ``lr_factor`` (0.2, i.e. divided by 5) after ``lr_patience`` (4)
+        epochs without validation improvement. Used by the training code.
+    flip_prob, noise_prob : float
+        Per window, probability of a horizontal flip of all frames, or of additive Gaussian noise; the
+        rest (``1 - flip_prob - noise_prob``) stays unchanged. The authors' code drew flip / noise /
+        nothing with equal probability (1/3 each).
+    noise_std : float
+        Std of the augmentation noise (0.01).
+    augment_seed : int or None
+        Seed of the augmentation layer's random stream (None: nondeterministic).
+    """
+
+    KIND = "lipnet"
+
+    window: int = 5
+    crop_size: int = 128
+    channels: int = 3
+    conv_filters: tuple = (32, 32, 32, 64, 64, 128, 128)
+    conv_kernel: int = 3
+    pool_after: tuple = (1, 2, 3, 5, 7)
+    dropout_after: tuple = (3, 5, 7)
+    conv_dropout: float = 0.25
+    l2: float = 5e-4
+    leaky_alpha: float = 0.3
+    last_conv_activation: str = "elu"
+    lstm_units: int = 512
+    lstm_return_sequences: bool = True
+    lstm_dropout: float = 0.25
+    dense_units: int = 2048
+    dense_dropout: float = 0.4
+    out_frames: int = 20
+    out_dim: int = 32
+    corr_weight: float = 1.0
+    mse_weight: float = 1.0
+    learning_rate: float = 1e-4
+    batch_size: int = 32
+    lr_factor: float = 0.2
+    lr_patience: int = 4
+    flip_prob: float = 1.0 / 3.0
+    noise_prob: float = 1.0 / 3.0
+    noise_std: float = 0.01
+    augment_seed: int | None = None
+
+    def __post_init__(self):
+        for name in ("window", "crop_size", "channels", "conv_kernel", "lstm_units", "dense_units", "out_frames",
+                     "out_dim", "batch_size"):
+            _check_int(self, name)
+        _check_int(self, "lr_patience", lo=0)
+        _check_int_tuple(self, "conv_filters")
+        n = len(self.conv_filters)
+        for name in ("pool_after", "dropout_after"):
+            _check_int_tuple(self, name, allow_empty=True)
+            t = getattr(self, name)
+            if any(i > n for i in t) or len(set(t)) != len(t):
+                raise ParameterError(
+                    f"LipNetConfig.{name} must hold distinct 1-based conv layer indices in [1, {n}], got {t}"
+                )
+            _set(self, name, tuple(sorted(t)))
+        if self.crop_size >> len(self.pool_after) < 1:
+            raise ParameterError(
+                f"LipNetConfig.crop_size={self.crop_size} is too small for {len(self.pool_after)} spatial "
+                f"2x2 max-pools; need crop_size >= {2 ** len(self.pool_after)}"
+            )
+        for name in ("conv_dropout", "lstm_dropout", "dense_dropout"):
+            _check_real(self, name, hi=1.0, hi_open=True, what=" (a dropout rate)")
+        for name in ("l2", "leaky_alpha", "corr_weight", "mse_weight", "noise_std"):
+            _check_real(self, name)
+        if self.corr_weight == 0 and self.mse_weight == 0:
+            raise ParameterError("LipNetConfig: corr_weight and mse_weight are both 0 (the loss would be 0)")
+        if self.last_conv_activation not in LAST_CONV_ACTIVATIONS:
+            raise ParameterError(
+                f"LipNetConfig.last_conv_activation must be one of {LAST_CONV_ACTIVATIONS}, got {self.last_conv_activation!r}"
+            )
+        _check_bool(self, "lstm_return_sequences")
+        _check_real(self, "learning_rate", lo_open=True)
+        _check_real(self, "lr_factor", lo_open=True, hi=1.0, hi_open=True, what=" (learning-rate multiplier)")
+        _check_real(self, "flip_prob", hi=1.0)
+        _check_real(self, "noise_prob", hi=1.0)
+        if self.flip_prob + self.noise_prob > 1.0 + 1e-9:
+            raise ParameterError(
+                f"LipNetConfig: flip_prob + noise_prob must be <= 1, got {self.flip_prob} + {self.noise_prob}"
+            )
+        if self.augment_seed is not None and not _is_int(self.augment_seed):
+            raise ParameterError(f"LipNetConfig.augment_seed must be an integer or None, got {self.augment_seed!r}")
+
+    @property
+    def input_shape(self) -> tuple:
+        """``(window, crop_size, crop_size, channels)``."""
+        return (self.window, self.crop_size, self.crop_size, self.channels)
+
+    @property
+    def output_shape(self) -> tuple:
+        """``(out_frames, out_dim)``."""
+        return (self.out_frames, self.out_dim)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelPreset:
+    """A matching pair of configurations: the lip network predicts the autoencoder's bottleneck codes."""
+
+    name: str
+    autoencoder: AutoencoderConfig
+    lipnet: LipNetConfig
+
+    def __post_init__(self):
+        if not isinstance(self.autoencoder, AutoencoderConfig) or not isinstance(self.lipnet, LipNetConfig):
+            raise ParameterError("ModelPreset needs an AutoencoderConfig and a LipNetConfig")
+        if self.lipnet.out_dim != self.autoencoder.bottleneck:
+            raise ParameterError(
+                f"preset {self.name!r}: lipnet.out_dim={self.lipnet.out_dim} differs from the autoencoder "
+                f"bottleneck {self.autoencoder.bottleneck}"
+            )
+
+
+PRESETS = types.MappingProxyType({
+    # As published (paper + authors' code).
+    "paper": ModelPreset("paper", AutoencoderConfig(), LipNetConfig()),
+    # CPU preset: 48x48 crops (5 pools: 48 -> 24 -> 12 -> 6 -> 3 -> 1), conv filters 8-8-16-16-32-32-64,
+    # LSTM 128, Dense 256, same bottleneck width 32, learning rate 1e-3 (fewer, faster epochs). One training
+    # step of 32 windows takes about 0.16 s on 2 CPU cores (Keras 3.15 / TF 2.21, no XLA). Same builders.
+    "small": ModelPreset(
+        "small",
+        AutoencoderConfig(encoder_units=(256, 64), decoder_units=(64, 256), learning_rate=1e-3),
+        LipNetConfig(
+            crop_size=48,
+            conv_filters=(8, 8, 16, 16, 32, 32, 64),
+            lstm_units=128,
+            dense_units=256,
+            learning_rate=1e-3,
+        ),
+    ),
+})
+
+
+def preset(name: str) -> ModelPreset:
+    """The :class:`ModelPreset` called ``name`` (``"paper"`` or ``"small"``)."""
+    try:
+        return PRESETS[name]
+    except (KeyError, TypeError):
+        raise ParameterError(f"unknown model preset {name!r}; expected one of {sorted(PRESETS)}") from None
+
+
+def load_config(path):
+    """Read a ``config.json`` written by ``save_json`` and return the config of the kind it names."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"invalid model config JSON in {path}: {exc}") from exc
+    kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig)}
+    kind = d.get("kind") if isinstance(d, dict) else None
+    if kind not in kinds:
+        raise ParameterError(f"{path}: 'kind' must be one of {sorted(kinds)}, got {kind!r}")
+    return kinds[kind].from_dict(d)
