@@ -215,7 +215,11 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
 _WORKER = {}
 
 
-def _init_worker(config_dict: dict):
+def _init_worker(config_dict: dict, single_thread: bool = False):
+    if single_thread:  # one process per core: keep OpenCV from oversubscribing the cores
+        import cv2
+
+        cv2.setNumThreads(1)
     config = PrepareConfig.from_dict(config_dict)
     _WORKER["config"] = config
     _WORKER["cropper"] = make_cropper(config.crop)
@@ -360,7 +364,7 @@ def _execute(jobs, config: PrepareConfig, *, workers: int, progress: bool) -> No
         else:
             # forkserver: forking a parent that runs OpenCV/tqdm threads can deadlock the children
             ctx = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config.to_dict(),)) as ex:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config.to_dict(), True)) as ex:
                 futures = [ex.submit(_run_clip, job) for job in jobs]
                 for fut in as_completed(futures):
                     fut.result()
