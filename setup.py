@@ -24,6 +24,11 @@ INSTALL_REQUIRES = [
     # 'landmarks' mouth cropper: dlib's 68-point shape predictor (prebuilt wheels) and its model file
     "dlib-bin>=19.24",
     "face-recognition-models>=0.3",
+    # models and training (TensorFlow backend; the CPU build is enough here, GPU machines may install
+    # tensorflow[and-cuda] instead)
+    "tensorflow-cpu>=2.21",
+    "keras>=3.15",
+    "tensorboard>=2.20",  # TensorBoard logs of training runs (not pulled in by tensorflow-cpu 2.21)
 ]
 
 EXTRAS = {
@@ -46,6 +51,8 @@ setup(
     entry_points={
         "console_scripts": [
             "lip2audspec=lip2audspec.cli.main:main",
+            "train_autoencoder=lip2audspec.cli.train_autoencoder:main",
+            "train_main=lip2audspec.cli.train_main:main",
         ],
     },
     classifiers=[

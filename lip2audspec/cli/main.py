@@ -20,6 +20,8 @@ COMMANDS = {
     "demo": ("demo", "auditory round trip on built-in speech: spectrogram, inversion, plot, wavs"),
     "synth-grid": ("synth_grid", "generate a synthetic GRID-format audio-visual corpus"),
     "prepare": ("prepare", "GRID folder -> mouth crops, auditory targets, HDF5 datasets with splits"),
+    "train-autoencoder": ("train_autoencoder", "train the spectrogram autoencoder (same as train_autoencoder)"),
+    "train-main": ("train_main", "train the lip network (same as train_main)"),
 }
 
 

@@ -1,0 +1,82 @@
+"""Options shared by ``train_autoencoder`` and ``train_main``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_common(parser) -> None:
+    parser.add_argument("data", nargs="?", help="prepared folder (or its dataset.h5); optional with --resume")
+    g = parser.add_mutually_exclusive_group(required=True)
+    g.add_argument("--run", help="new run folder (config.json, model.keras, best.keras, history.csv, logs/)")
+    g.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last finished epoch")
+    parser.add_argument("--preset", default="small", choices=["small", "paper"], help="model preset (default small)")
+    parser.add_argument("--model-config", help="model config JSON (overrides --preset)")
+    parser.add_argument("--epochs", type=int, default=None, help="last epoch (default 30; with --resume, the run's)")
+    parser.add_argument("--batch-size", type=int, help="per-replica batch size (default: the model config's)")
+    parser.add_argument("--patience", type=int, default=10, help="early stopping patience in epochs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
+                        help="tf.distribute strategy (mirrored: all local devices; multiworker: TF_CONFIG)")
+    parser.add_argument("--cpu-devices", type=int, default=None, help="split the CPU into N logical devices (to try --strategy mirrored without GPUs)")
+    parser.add_argument("--no-scale-lr", action="store_true", help="do not multiply the learning rate by the number of replicas")
+    parser.add_argument("--max-train-clips", type=int, help="use at most this many training clips")
+    parser.add_argument("--steps-per-epoch", type=int, help="cap on batches per epoch")
+    parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=None, help="Keras output: 1 progress bar, 2 one line per epoch")
+    parser.add_argument("--no-tensorboard", action="store_true")
+    parser.add_argument("--overwrite", action="store_true", help="replace a run already in --run")
+
+
+def train_config(args):
+    from ..training import TrainConfig
+    from ..training.runs import RunDir
+
+    base = TrainConfig()
+    if args.resume:
+        base = TrainConfig.from_dict(RunDir(args.resume).config()["train"])
+    changes = dict(patience=args.patience, seed=args.seed, strategy=args.strategy, scale_lr=not args.no_scale_lr,
+                   tensorboard=not args.no_tensorboard)
+    if args.resume:  # keep the run's settings unless given explicitly
+        changes = {}
+    for name in ("epochs", "batch_size", "max_train_clips", "steps_per_epoch", "verbose"):
+        v = getattr(args, name)
+        if v is not None:
+            changes[name] = v
+    return base.replace(**changes)
+
+
+def model_config(args, kind: str):
+    if args.resume:
+        return None
+    from ..models import load_config, preset
+
+    if args.model_config:
+        return load_config(args.model_config)
+    return getattr(preset(args.preset), kind)
+
+
+def prologue(args) -> None:
+    if args.cpu_devices:
+        from ..training.fit import configure_cpu_devices
+
+        configure_cpu_devices(args.cpu_devices)
+
+
+def standalone(add_arguments, run, prog: str, description: str):
+    def main(argv=None) -> int:
+        import logging
+        import sys
+
+        from ..errors import DataError, ParameterError
+
+        parser = argparse.ArgumentParser(prog=prog, description=description)
+        add_arguments(parser)
+        args = parser.parse_args(argv)
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        try:
+            return int(run(args) or 0)
+        except (ParameterError, DataError, FileNotFoundError) as exc:
+            print(f"{prog}: error: {exc}", file=sys.stderr)
+            return 2
+
+    return main

@@ -1,0 +1,386 @@
+"""Training loops for the autoencoder and the lip network: run folders, resume, callbacks, strategies.
+
+Both follow the same path (:func:`_fit`): build or reload the model inside a ``tf.distribute`` strategy
+scope, stream batches from the prepared HDF5 dataset (:mod:`.pipelines`), and train with
+
+* atomic checkpoints every epoch: ``model.keras`` (last, with optimiser state) and ``best.keras``
+  (best validation loss), then ``state.json`` (epoch and callback state) — so ``--resume RUN_DIR``
+  continues from the last finished epoch with the same learning rate, plateau/early-stopping counters
+  and data order;
+* ReduceLROnPlateau (lip network: divide by 5 after 4 epochs without validation improvement),
+  EarlyStopping, CSV history (appended on resume), TensorBoard, Keras progress bar.
+
+Distribution: ``strategy="mirrored"`` uses all local devices (GPUs, or CPU logical devices, see
+:func:`configure_cpu_devices`), ``"multiworker"`` the workers in ``TF_CONFIG``. The batch size in the
+model config is per replica: the global batch is ``batch_size * replicas`` and, with ``scale_lr``,
+the learning rate is multiplied by ``replicas`` (linear scaling rule).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..data.dataset import GridDataset, add_dataset_array
+from ..errors import DataError, ParameterError
+from .config import TrainConfig
+from .pipelines import EpochCounter, frame_dataset, window_dataset
+from .runs import RunDir
+
+__all__ = ["train_autoencoder", "train_lipnet", "add_bottleneck_targets", "configure_cpu_devices", "dataset_file"]
+
+log = logging.getLogger(__name__)
+
+
+def dataset_file(path) -> Path:
+    """``dataset.h5`` given the prepared folder or the file itself."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "dataset.h5"
+    if not p.is_file():
+        raise FileNotFoundError(f"no prepared dataset at {p} (run `lip2audspec prepare` first)")
+    return p
+
+
+def configure_cpu_devices(n: int) -> None:
+    """Split the CPU into ``n`` logical devices (must run before TensorFlow initialises its devices);
+    lets ``strategy="mirrored"`` be exercised on a machine without GPUs."""
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * int(n))
+
+
+def _strategy(name: str):
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+@contextmanager
+def _log_to(path: Path):
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("lip2audspec")
+    root.addHandler(handler)
+    old = root.level
+    root.setLevel(min(old or logging.INFO, logging.INFO))
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+        handler.close()
+
+
+def _keras_callbacks():
+    import keras
+
+    class AtomicCheckpoint(keras.callbacks.Callback):
+        """Save ``model.keras`` every epoch and ``best.keras`` on improvement, each via temp + rename."""
+
+        def __init__(self, run: RunDir, monitor: str = "val_loss"):
+            super().__init__()
+            self.run, self.monitor, self.best = run, monitor, np.inf
+
+        def _save(self, name: str):
+            final = self.run.file(name)
+            tmp = final.with_name(f".{final.stem}.tmp.keras")
+            self.model.save(tmp)
+            os.replace(tmp, final)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._save(RunDir.LAST)
+            value = (logs or {}).get(self.monitor)
+            if value is not None and value < self.best:
+                self.best = float(value)
+                self._save(RunDir.BEST)
+
+    class RunState(keras.callbacks.Callback):
+        """Tell the data pipeline the epoch; persist and restore the other callbacks' state."""
+
+        FIELDS = ("best", "wait", "cooldown_counter", "stopped_epoch")
+
+        def __init__(self, run: RunDir, counter: EpochCounter, tracked: dict, restore: dict | None):
+            super().__init__()
+            self.run, self.counter, self.tracked, self.restore = run, counter, tracked, restore
+
+        def on_train_begin(self, logs=None):  # after the tracked callbacks reset themselves
+            for name, cb in self.tracked.items():
+                for f, v in ((self.restore or {}).get(name) or {}).items():
+                    setattr(cb, f, v)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.counter.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            cbs = {name: {f: _plain(getattr(cb, f)) for f in self.FIELDS if hasattr(cb, f)} for name, cb in self.tracked.items()}
+            lr = float(np.asarray(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+            self.run.write_state({"epoch": epoch + 1, "learning_rate": lr, "callbacks": cbs,
+                                  "seed_generators": _seed_states(self.model),
+                                  "logs": {k: _plain(v) for k, v in (logs or {}).items()}})
+
+    return AtomicCheckpoint, RunState
+
+
+def _seed_generators(model) -> dict:
+    """The model's random-number generators (noise, dropout, augmentation) by layer path."""
+    out = {}
+    for i, layer in enumerate(model._flatten_layers(include_self=False)):
+        sg = getattr(layer, "seed_generator", None)
+        if sg is not None:
+            out[f"{i}:{layer.name}"] = sg
+    return out
+
+
+def _seed_states(model) -> dict:
+    import keras
+
+    return {k: np.asarray(keras.ops.convert_to_numpy(sg.state)).tolist() for k, sg in _seed_generators(model).items()}
+
+
+def _restore_seed_states(model, states: dict) -> None:
+    """Keras saves the generators' seeds but not how far they have advanced; put them back where the
+    interrupted run left them, so a resumed run draws the same noise/dropout as an uninterrupted one."""
+    for k, sg in _seed_generators(model).items():
+        if k in (states or {}):
+            sg.state.assign(np.asarray(states[k], dtype=sg.state.dtype))
+
+
+def _plain(v):
+    try:
+        return float(v) if not isinstance(v, (int, bool)) else v
+    except (TypeError, ValueError):
+        return None
+
+
+def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConfig, resume: bool, overwrite: bool,
+         build, make_datasets, extra: dict | None = None) -> dict:
+    import keras
+    import tensorflow as tf
+
+    run = RunDir(run_dir)
+    if resume:
+        saved = run.config()
+        if saved.get("kind") != kind:
+            raise ParameterError(f"{run.path} holds a {saved.get('kind')} run, not a {kind} run")
+    if train_config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(train_config.seed)
+    strategy = _strategy(train_config.strategy)
+    replicas = strategy.num_replicas_in_sync
+    per_replica = train_config.batch_size or model_config.batch_size
+    batch = per_replica * replicas
+    state = run.state() if resume else {"epoch": 0}
+    initial_epoch = int(state.get("epoch", 0))
+    if not resume:
+        run.create({"kind": kind, "model": model_config.to_dict(), "train": train_config.to_dict(),
+                    "data": {"path": str(Path(data_path).resolve())}, "replicas": replicas, "global_batch": batch,
+                    "lip2audspec": __version__, **(extra or {})}, overwrite=overwrite)
+    with _log_to(run.file(RunDir.LOG)):
+        log.info("%s %s: %d replica(s), global batch %d, epochs %d..%d", "resuming" if resume else "training", kind,
+                 replicas, batch, initial_epoch + 1, train_config.epochs)
+        if initial_epoch >= train_config.epochs:
+            log.info("nothing to do: %d epochs already done", initial_epoch)
+            return {"run": str(run.path), "epochs_done": initial_epoch, "history": [], "replicas": replicas}
+        counter = EpochCounter(initial_epoch)
+        train_ds, n_train = make_datasets(batch, counter)
+        with strategy.scope():
+            if resume:
+                model = keras.saving.load_model(run.model_path("last"), compile=True)
+                _restore_seed_states(model, state.get("seed_generators"))
+            else:
+                model = build(model_config, replicas if train_config.scale_lr else 1)
+        lr_factor = train_config.lr_factor or getattr(model_config, "lr_factor", 0.2)
+        lr_patience = train_config.lr_patience or getattr(model_config, "lr_patience", 4)
+        reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=lr_factor, patience=lr_patience, verbose=1)
+        early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_config.patience, verbose=1)
+        AtomicCheckpoint, RunState = _keras_callbacks()
+        ckpt = AtomicCheckpoint(run)
+        tracked = {"reduce_lr": reduce_lr, "early_stopping": early, "checkpoint": ckpt}
+        callbacks = [keras.callbacks.CSVLogger(str(run.file(RunDir.HISTORY)), append=resume), reduce_lr, early, ckpt]
+        if train_config.tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.file("logs")), write_graph=False))
+        callbacks.append(RunState(run, counter, tracked, state.get("callbacks") if resume else None))
+        t0 = time.perf_counter()
+        hist = model.fit(train_ds[0], validation_data=train_ds[1], epochs=train_config.epochs, initial_epoch=initial_epoch,
+                         callbacks=callbacks, verbose=train_config.verbose)
+        seconds = time.perf_counter() - t0
+        epochs_run = len(hist.history.get("loss", []))
+        samples = n_train * epochs_run
+        log.info("%s: %d epoch(s) in %.1f s (%.1f samples/s); best val_loss %.4f", kind, epochs_run, seconds,
+                 samples / max(seconds, 1e-9), ckpt.best)
+    history = [{k: float(v[i]) for k, v in hist.history.items()} for i in range(epochs_run)]
+    return {"run": str(run.path), "epochs_done": initial_epoch + epochs_run, "history": history, "replicas": replicas,
+            "global_batch": batch, "seconds": seconds, "samples_per_second": samples / max(seconds, 1e-9),
+            "best_val_loss": ckpt.best}
+
+
+def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: TrainConfig | None = None,
+                      resume: bool = False, overwrite: bool = False) -> dict:
+    """Train the frame-wise autoencoder on a prepared dataset's spectrogram frames.
+
+    Parameters
+    ----------
+    data_path : str or Path
+        Prepared folder or its ``dataset.h5``. With ``resume``, may be None (taken from the run).
+    run_dir : str or Path
+        Run folder (created; or resumed with ``resume=True``).
+    model_config : AutoencoderConfig, optional
+        Default: the ``small`` preset's.
+    train_config : TrainConfig, optional
+    resume : bool
+        Continue the run in ``run_dir`` from its last finished epoch (configs come from the run).
+    overwrite : bool
+        Replace a run already in ``run_dir``.
+
+    Returns
+    -------
+    dict
+        ``run``, ``epochs_done``, ``history`` (per-epoch logs), ``samples_per_second`` (frames/s),
+        ``best_val_loss``, ``replicas``, ``global_batch``.
+    """
+    from ..models import AutoencoderConfig, build_autoencoder, compile_autoencoder, preset
+
+    model_config, train_config, data_path = _configs(run_dir, resume, model_config, train_config, data_path,
+                                                     AutoencoderConfig, preset("small").autoencoder)
+    path = dataset_file(data_path)
+
+    def build(cfg, lr_scale):
+        model = build_autoencoder(cfg)
+        return compile_autoencoder(model, cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
+
+    def make_datasets(batch, counter):
+        with GridDataset(path) as ds:
+            tr = _limit(ds.split(train_config.train_split), train_config.max_train_clips)
+            va = ds.split(train_config.val_split)
+            if ds.array("spec", 0).shape[-1] != model_config.n_channels:
+                raise ParameterError(f"dataset frames have {ds.array('spec', 0).shape[-1]} channels; the model expects {model_config.n_channels}")
+        train, n = frame_dataset(path, tr, batch_size=batch, shuffle=True, seed=train_config.seed, counter=counter,
+                                 shuffle_clips=train_config.shuffle_clips, steps=train_config.steps_per_epoch)
+        val, _ = frame_dataset(path, va, batch_size=batch, shuffle=False)
+        return (train, val), min(n, train_config.steps_per_epoch or n) * batch
+
+    return _fit("autoencoder", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
+                resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets)
+
+
+def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainConfig | None = None,
+                 autoencoder_run=None, resume: bool = False, overwrite: bool = False) -> dict:
+    """Train the lip network on windows of mouth crops -> the autoencoder's bottleneck codes.
+
+    If the dataset has no ``bottleneck`` targets yet, they are computed with the encoder of
+    ``autoencoder_run`` (:func:`add_bottleneck_targets`) first.
+
+    Parameters
+    ----------
+    data_path, run_dir, train_config, resume, overwrite
+        As :func:`train_autoencoder`.
+    model_config : LipNetConfig, optional
+        Default: the ``small`` preset's.
+    autoencoder_run : str or Path, optional
+        Run folder of a trained autoencoder (needed when the dataset lacks bottleneck targets).
+
+    Returns
+    -------
+    dict
+        As :func:`train_autoencoder` (``samples_per_second`` counts windows).
+    """
+    from ..models import LipNetConfig, build_lipnet, compile_lipnet, preset
+
+    model_config, train_config, data_path = _configs(run_dir, resume, model_config, train_config, data_path,
+                                                     LipNetConfig, preset("small").lipnet)
+    path = dataset_file(data_path)
+    with GridDataset(path) as ds:
+        has_codes = ds.has("bottleneck")
+        S = ds.array("crops", 0).shape[-1]
+        k, W = ds.k, ds.window_config.window
+    if not has_codes:
+        if autoencoder_run is None:
+            raise DataError(f"{path} has no bottleneck targets: pass the autoencoder run (--autoencoder RUN_DIR)")
+        add_bottleneck_targets(path, autoencoder_run)
+    with GridDataset(path) as ds:
+        D = ds.array("bottleneck", 0).shape[-1]
+    problems = []
+    if S != model_config.crop_size:
+        problems.append(f"dataset crops are {S}x{S} but the model expects {model_config.crop_size}x{model_config.crop_size} "
+                        f"(prepare with --crop-size {model_config.crop_size} or use a matching preset)")
+    if W != model_config.window or k * W != model_config.out_frames:
+        problems.append(f"dataset windows are {W} frames -> {k * W} targets; the model expects {model_config.window} -> {model_config.out_frames}")
+    if D != model_config.out_dim:
+        problems.append(f"bottleneck targets are {D}-dimensional; the model predicts {model_config.out_dim}")
+    if problems:
+        raise ParameterError("; ".join(problems))
+
+    def build(cfg, lr_scale):
+        model = build_lipnet(cfg)
+        return compile_lipnet(model, cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
+
+    def make_datasets(batch, counter):
+        with GridDataset(path) as ds:
+            tr = _limit(ds.split(train_config.train_split), train_config.max_train_clips)
+            va = ds.split(train_config.val_split)
+        train, n = window_dataset(path, tr, batch_size=batch, shuffle=True, seed=train_config.seed, counter=counter,
+                                  shuffle_clips=train_config.shuffle_clips, steps=train_config.steps_per_epoch)
+        val, _ = window_dataset(path, va, batch_size=batch, shuffle=False)
+        return (train, val), min(n, train_config.steps_per_epoch or n) * batch
+
+    extra = {"autoencoder_run": str(Path(autoencoder_run).resolve()) if autoencoder_run else None}
+    return _fit("lipnet", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
+                resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
+
+
+def _limit(clips, n):
+    return clips if n is None else clips[:n]
+
+
+def _configs(run_dir, resume, model_config, train_config, data_path, cls, default):
+    if resume:
+        saved = RunDir(run_dir).config()
+        model_config = cls.from_dict(saved["model"])
+        train_config = TrainConfig.from_dict(saved["train"]) if train_config is None else train_config
+        data_path = data_path or saved["data"]["path"]
+    model_config = model_config if model_config is not None else default
+    if not isinstance(model_config, cls):
+        raise ParameterError(f"model_config must be a {cls.__name__}, got {type(model_config).__name__}")
+    if data_path is None:
+        raise ParameterError("data_path is required for a new run")
+    return model_config, train_config or TrainConfig(), data_path
+
+
+def add_bottleneck_targets(data_path, autoencoder_run, *, overwrite: bool = False, batch_size: int = 8192) -> np.ndarray:
+    """Encode every clip's spectrogram with the autoencoder's encoder and store ``bottleneck`` (N, T*k, D).
+
+    Parameters
+    ----------
+    data_path : str or Path
+        Prepared folder or ``dataset.h5``.
+    autoencoder_run : str or Path
+        Run folder of a trained autoencoder (its ``best.keras`` is used).
+    overwrite : bool
+        Replace existing bottleneck targets.
+
+    Returns
+    -------
+    ndarray, float32, shape (N, T*k, D)
+    """
+    from ..models import apply_framewise
+
+    path = dataset_file(data_path)
+    model = RunDir(autoencoder_run).load_model("best")
+    with GridDataset(path) as ds:
+        spec = ds.array("spec", slice(None))
+    codes = apply_framewise(model.encoder, spec, batch_size=batch_size).astype(np.float32)
+    add_dataset_array(path, "bottleneck", codes, overwrite=overwrite, attrs={"autoencoder_run": str(Path(autoencoder_run).resolve())})
+    log.info("bottleneck targets %s added to %s", codes.shape, path)
+    return codes

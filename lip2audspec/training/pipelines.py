@@ -1,0 +1,160 @@
+"""tf.data input pipelines streaming from a prepared HDF5 dataset.
+
+Batches are assembled in a Python generator that reads clips from the HDF5 file a chunk at a time
+(``shuffle_clips`` clips), so memory stays bounded whatever the dataset size:
+
+* clip order is a permutation drawn from ``(seed, epoch)``; within each chunk the frames (autoencoder) or
+  windows (lip network) are permuted again; batches are yielded ready-made and prefetched by tf.data;
+* the epoch number comes from :class:`EpochCounter` (updated by a Keras callback at the start of every
+  epoch), so a resumed run draws exactly the order an uninterrupted run would have drawn.
+
+Lip-network windows are cut from whole-clip inputs (normalised frame, 1st and 2nd difference;
+:func:`lip2audspec.data.inputs.lip_inputs`), so differences at a window's first frame use the preceding
+frames of the clip.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..data.dataset import GridDataset
+from ..data.inputs import lip_inputs, window_starts
+from ..errors import DataError
+
+__all__ = ["EpochCounter", "frame_dataset", "window_dataset", "count_frames", "count_windows"]
+
+
+class EpochCounter:
+    """The current epoch, shared between a Keras callback and the data generators."""
+
+    def __init__(self, epoch: int = 0):
+        self.epoch = int(epoch)
+
+
+def _batches(chunks, batch_size: int, rng):
+    """Yield (x, y) batches from an iterator of (x, y) chunks, permuting each chunk with ``rng``."""
+    carry_x = carry_y = None
+    for x, y in chunks:
+        if rng is not None:
+            p = rng.permutation(len(x))
+            x, y = x[p], y[p]
+        if carry_x is not None:
+            x, y = np.concatenate([carry_x, x]), np.concatenate([carry_y, y])
+        n_full = len(x) // batch_size * batch_size
+        for i in range(0, n_full, batch_size):
+            yield x[i : i + batch_size], y[i : i + batch_size]
+        carry_x, carry_y = (x[n_full:], y[n_full:]) if n_full < len(x) else (None, None)
+    if carry_x is not None and len(carry_x):
+        yield carry_x, carry_y
+
+
+def _clip_order(clips, shuffle: bool, seed: int, epoch: int):
+    clips = np.asarray(clips, dtype=np.int64)
+    if not shuffle:
+        return clips
+    return clips[np.random.default_rng([seed, epoch]).permutation(len(clips))]
+
+
+def count_frames(path, clips) -> int:
+    with GridDataset(path) as ds:
+        return len(clips) * ds.array("spec", 0).shape[0] if len(clips) else 0
+
+
+def count_windows(path, clips) -> int:
+    with GridDataset(path) as ds:
+        T = ds.array("crops", 0).shape[0]
+        return len(clips) * len(window_starts(T, ds.window_config)) if len(clips) else 0
+
+
+def _dataset(gen, n_items: int, batch_size: int, x_spec, y_spec, steps: int | None):
+    import tensorflow as tf
+
+    n_batches = math.ceil(n_items / batch_size)
+    if steps is not None:
+        n_batches = min(n_batches, steps)
+    ds = tf.data.Dataset.from_generator(gen, output_signature=(x_spec, y_spec))
+    if steps is not None:
+        ds = ds.take(steps)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
+    return ds.prefetch(2), n_batches
+
+
+def frame_dataset(path, clips, *, batch_size: int, shuffle: bool, seed: int = 0, counter: EpochCounter | None = None,
+                  shuffle_clips: int = 32, steps: int | None = None):
+    """Autoencoder batches ``(frames, frames)`` of spectrogram frames (B, 128) from ``clips``.
+
+    Returns
+    -------
+    (tf.data.Dataset, int)
+        The dataset and its number of batches per epoch.
+    """
+    import tensorflow as tf
+
+    clips = np.asarray(clips, dtype=np.int64)
+    if len(clips) == 0:
+        raise DataError(f"no clips in the requested split of {path}")
+    counter = counter or EpochCounter()
+
+    def gen():
+        order = _clip_order(clips, shuffle, seed, counter.epoch)
+        rng = np.random.default_rng([seed, counter.epoch, 1]) if shuffle else None
+        with GridDataset(path) as ds:
+            def chunks():
+                for i in range(0, len(order), shuffle_clips):
+                    part = np.sort(order[i : i + shuffle_clips])
+                    spec = ds.array("spec", part).astype(np.float32)  # sorted indices: one h5py read
+                    frames = spec.reshape(-1, spec.shape[-1])
+                    yield frames, frames
+
+            yield from _batches(chunks(), batch_size, rng)
+
+    n_ch = 128
+    with GridDataset(path) as ds:
+        n_ch = ds.array("spec", 0).shape[-1]
+    spec = tf.TensorSpec((None, n_ch), tf.float32)
+    return _dataset(gen, count_frames(path, clips), batch_size, spec, spec, steps)
+
+
+def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, shuffle: bool, seed: int = 0,
+                   counter: EpochCounter | None = None, shuffle_clips: int = 32, steps: int | None = None):
+    """Lip-network batches ``(windows (B, W, S, S, 3), targets (B, k W, D))`` from ``clips``.
+
+    Returns
+    -------
+    (tf.data.Dataset, int)
+    """
+    import tensorflow as tf
+
+    clips = np.asarray(clips, dtype=np.int64)
+    if len(clips) == 0:
+        raise DataError(f"no clips in the requested split of {path}")
+    counter = counter or EpochCounter()
+    with GridDataset(path) as ds:
+        if not ds.has(target):
+            raise DataError(f"{path} has no '{target}' targets (train the autoencoder and add them first)")
+        wc, k = ds.window_config, ds.k
+        T, S = ds.array("crops", 0).shape[:2]
+        D = ds.array(target, 0).shape[-1]
+    starts = window_starts(T, wc)
+
+    def gen():
+        order = _clip_order(clips, shuffle, seed, counter.epoch)
+        rng = np.random.default_rng([seed, counter.epoch, 2]) if shuffle else None
+        with GridDataset(path) as ds:
+            def chunks():
+                for i in range(0, len(order), shuffle_clips):
+                    xs, ys = [], []
+                    for c in order[i : i + shuffle_clips]:
+                        x = lip_inputs(ds.array("crops", int(c)))
+                        y = ds.array(target, int(c)).astype(np.float32)
+                        xs.append(np.stack([x[s : s + wc.window] for s in starts]))
+                        ys.append(np.stack([y[k * s : k * (s + wc.window)] for s in starts]))
+                    yield np.concatenate(xs), np.concatenate(ys)
+
+            yield from _batches(chunks(), batch_size, rng)
+
+    x_spec = tf.TensorSpec((None, wc.window, S, S, 3), tf.float32)
+    y_spec = tf.TensorSpec((None, k * wc.window, D), tf.float32)
+    return _dataset(gen, len(clips) * len(starts), batch_size, x_spec, y_spec, steps)

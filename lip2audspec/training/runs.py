@@ -1,0 +1,97 @@
+"""Run folders: everything a training run needs to be inspected, reloaded and resumed.
+
+::
+
+    RUN/
+      config.json   kind, model config, training config, dataset, versions
+      model.keras   the model after the last finished epoch (with optimiser state)
+      best.keras    the model with the best validation loss so far
+      history.csv   one row per epoch (Keras CSVLogger, appended on resume)
+      state.json    last finished epoch and the callbacks' state (best, waits, learning rate)
+      train.log     log messages
+      logs/         TensorBoard
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from ..errors import DataError, ParameterError
+from ..fileio import write_json_atomic
+
+__all__ = ["RunDir"]
+
+log = logging.getLogger(__name__)
+
+
+class RunDir:
+    """A training run folder.
+
+    Parameters
+    ----------
+    path : str or Path
+    """
+
+    CONFIG = "config.json"
+    LAST = "model.keras"
+    BEST = "best.keras"
+    HISTORY = "history.csv"
+    STATE = "state.json"
+    LOG = "train.log"
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def exists(self) -> bool:
+        return self.file(self.CONFIG).is_file()
+
+    def create(self, config: dict, *, overwrite: bool = False) -> "RunDir":
+        """Start a new run: write ``config.json``. Refuses a folder that already holds a run."""
+        if self.exists and not overwrite:
+            raise ParameterError(f"{self.path} already holds a run; resume it (--resume {self.path}) or choose another folder")
+        self.path.mkdir(parents=True, exist_ok=True)
+        for name in (self.LAST, self.BEST, self.HISTORY, self.STATE):
+            self.file(name).unlink(missing_ok=True)
+        write_json_atomic(self.file(self.CONFIG), config)
+        return self
+
+    def config(self) -> dict:
+        if not self.exists:
+            raise FileNotFoundError(f"no run at {self.path} (no {self.CONFIG})")
+        try:
+            return json.loads(self.file(self.CONFIG).read_text())
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{self.file(self.CONFIG)} is not valid JSON: {exc}") from exc
+
+    def state(self) -> dict:
+        p = self.file(self.STATE)
+        return json.loads(p.read_text()) if p.is_file() else {"epoch": 0}
+
+    def write_state(self, state: dict) -> None:
+        write_json_atomic(self.file(self.STATE), state)
+
+    def model_path(self, which: str = "best") -> Path:
+        """``best.keras`` (default) or ``model.keras`` (``which="last"``); raises if missing."""
+        name = {"best": self.BEST, "last": self.LAST}.get(which)
+        if name is None:
+            raise ParameterError(f"which must be 'best' or 'last', got {which!r}")
+        p = self.file(name)
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found: has the run finished an epoch?")
+        return p
+
+    def load_model(self, which: str = "best", *, compile: bool = False):
+        """Load ``best.keras`` / ``model.keras`` (custom objects registered by lip2audspec.models)."""
+        from .. import models  # noqa: F401  (registers the custom objects)
+        import keras
+
+        return keras.saving.load_model(self.model_path(which), compile=compile)
+
+    def __repr__(self):
+        return f"RunDir({str(self.path)!r})"
