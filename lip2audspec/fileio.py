@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_json_atomic", "write_text_atomic"]
+__all__ = ["atomic_path", "write_json_atomic", "write_text_atomic", "quiet_stderr"]
 
 
 @contextlib.contextmanager
@@ -55,3 +56,23 @@ def write_text_atomic(path, text: str) -> None:
 def write_json_atomic(path, obj, *, indent: int = 2) -> None:
     """Write ``obj`` as JSON to ``path`` atomically (keys kept in insertion order)."""
     write_text_atomic(path, json.dumps(obj, indent=indent) + "\n")
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence C-level writes to file descriptor 2 inside the block (e.g. FFmpeg's "tag 'PIM1' is not
+    supported" when OpenCV writes MPEG-1). Not thread-safe: use around writes, not concurrent reads."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)

@@ -1,6 +1,5 @@
 """Parity with the NSL MATLAB toolbox (outputs computed under Octave; ../shared/nsl_reference)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

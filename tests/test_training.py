@@ -57,7 +57,7 @@ def test_autoencoder_run_folder(ae_run):
 def test_resume_continues_exactly(data48, ae_run, tmp_path):
     """2 epochs + resume to 3 == 3 epochs straight (same seed): same history, same weights."""
     cfg = TrainConfig(epochs=3, verbose=0, tensorboard=False, deterministic=True)
-    straight = train_autoencoder(data48, tmp_path / "straight", train_config=cfg)
+    train_autoencoder(data48, tmp_path / "straight", train_config=cfg)
     part = train_autoencoder(data48, tmp_path / "part", train_config=cfg.replace(epochs=2))
     assert part["epochs_done"] == 2
     resumed = train_autoencoder(None, tmp_path / "part", train_config=cfg, resume=True)

@@ -16,12 +16,11 @@ covers target frames ``4 i .. 4 i + 3``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..auditory import AuditoryParams, read_wav, resample, wav2aud
+from ..auditory import AuditoryParams, read_wav, wav2aud
 from ..errors import DataError, ParameterError
 
 __all__ = ["TargetConfig", "auditory_target", "audio_for_target", "compress", "decompress"]

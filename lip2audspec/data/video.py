@@ -24,18 +24,16 @@ resample_indices(n_frames, *, fps_in, fps_out)
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, quiet_stderr
 
 __all__ = ["VideoInfo", "Video", "probe_video", "read_video", "write_video", "frozen_frames", "resample_indices",
            "MPEG1_FPS"]
@@ -324,23 +322,6 @@ def read_video(path, *, gray: bool = True, fps: float | None = None, max_frames:
 
 
 # ---------------------------------------------------------------------------------------------- write
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence C-level writes to fd 2 (FFmpeg's "tag 'PIM1' is not supported" for .mpg) inside the block."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 def write_video(path, frames, *, fps: float) -> Path:
@@ -383,7 +364,7 @@ def write_video(path, frames, *, fps: float) -> Path:
                              "use .mp4 for other rates")
     h, w = frames.shape[1:3]
     with atomic_path(path) as tmp:
-        with _quiet_stderr():
+        with quiet_stderr():
             wr = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*_WRITER_CODECS[suffix]), fps, (int(w), int(h)))
         if not wr.isOpened():
             raise DataError(f"OpenCV cannot open a {_WRITER_CODECS[suffix]} writer for {path} ({w}x{h} at {fps:g} fps)")

@@ -17,14 +17,11 @@ corpus does not depend on the worker count or order.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import logging
 import math
-import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -33,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import DataError, ParameterError
-from ...fileio import atomic_path, write_json_atomic, write_text_atomic
+from ...fileio import atomic_path, quiet_stderr, write_json_atomic, write_text_atomic
 from .. import grid
 from .speech import ESPEAK_RATE, Voice
 from .face import FaceParams, MOUTH_COLUMNS, random_face
@@ -486,23 +483,6 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
     return {"speech": t_speech, "render": t_render, "write": t_write, "rate": rate}
 
 
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence C-level writes to fd 2 inside the block."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 def _write_video(path: Path, frames: list, corruption: dict | None, rng) -> None:
@@ -516,7 +496,7 @@ def _write_video(path: Path, frames: list, corruption: dict | None, rng) -> None
         a, b = corruption["frozen"]
         frames = frames[:a] + [frames[a]] * (b - a) + frames[b:]
     with atomic_path(path) as tmp:
-        with _quiet_stderr():  # FFmpeg warns "tag 'PIM1' is not supported" for the .mpg container; harmless
+        with quiet_stderr():  # FFmpeg warns "tag 'PIM1' is not supported" for the .mpg container; harmless
             wr = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"PIM1"), FPS, (360, 288))
         if not wr.isOpened():
             raise DataError(f"OpenCV cannot open an MPEG-1 writer for {tmp}")
