@@ -256,20 +256,11 @@ def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: Tr
                                                      AutoencoderConfig, preset("small").autoencoder)
     path = dataset_file(data_path)
 
-    def build(cfg, lr_scale):
-        model = build_autoencoder(cfg)
-        return compile_autoencoder(model, cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
-
-    def make_datasets(batch, counter):
-        with GridDataset(path) as ds:
-            tr = _limit(ds.split(train_config.train_split), train_config.max_train_clips)
-            va = ds.split(train_config.val_split)
-            if ds.array("spec", 0).shape[-1] != model_config.n_channels:
-                raise ParameterError(f"dataset frames have {ds.array('spec', 0).shape[-1]} channels; the model expects {model_config.n_channels}")
-        train, n = frame_dataset(path, tr, batch_size=batch, shuffle=True, seed=train_config.seed, counter=counter,
-                                 shuffle_clips=train_config.shuffle_clips, steps=train_config.steps_per_epoch)
-        val, _ = frame_dataset(path, va, batch_size=batch, shuffle=False)
-        return (train, val), min(n, train_config.steps_per_epoch or n) * batch
+    with GridDataset(path) as ds:
+        if ds.array("spec", 0).shape[-1] != model_config.n_channels:
+            raise ParameterError(f"dataset frames have {ds.array('spec', 0).shape[-1]} channels; the model expects {model_config.n_channels}")
+    build = _builder(build_autoencoder, compile_autoencoder)
+    make_datasets = _split_datasets(path, train_config, frame_dataset)
 
     return _fit("autoencoder", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
                 resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets)
@@ -322,26 +313,38 @@ def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainCo
     if problems:
         raise ParameterError("; ".join(problems))
 
-    def build(cfg, lr_scale):
-        model = build_lipnet(cfg)
-        return compile_lipnet(model, cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
-
-    def make_datasets(batch, counter):
-        with GridDataset(path) as ds:
-            tr = _limit(ds.split(train_config.train_split), train_config.max_train_clips)
-            va = ds.split(train_config.val_split)
-        train, n = window_dataset(path, tr, batch_size=batch, shuffle=True, seed=train_config.seed, counter=counter,
-                                  shuffle_clips=train_config.shuffle_clips, steps=train_config.steps_per_epoch)
-        val, _ = window_dataset(path, va, batch_size=batch, shuffle=False)
-        return (train, val), min(n, train_config.steps_per_epoch or n) * batch
+    build = _builder(build_lipnet, compile_lipnet)
+    make_datasets = _split_datasets(path, train_config, window_dataset)
 
     extra = {"autoencoder_run": str(Path(autoencoder_run).resolve()) if autoencoder_run else None}
     return _fit("lipnet", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
                 resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
 
 
-def _limit(clips, n):
-    return clips if n is None else clips[:n]
+def _builder(build_model, compile_model):
+    """``build(config, lr_scale)``: a compiled model whose learning rate is scaled for the replicas."""
+
+    def build(cfg, lr_scale):
+        return compile_model(build_model(cfg), cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
+
+    return build
+
+
+def _split_datasets(path, train_config: TrainConfig, make_dataset):
+    """``make_datasets(batch, counter)``: shuffled training and ordered validation datasets of the
+    configured splits, and the number of training samples per epoch."""
+
+    def make_datasets(batch, counter):
+        with GridDataset(path) as ds:
+            tr = ds.split(train_config.train_split)
+            tr = tr if train_config.max_train_clips is None else tr[: train_config.max_train_clips]
+            va = ds.split(train_config.val_split)
+        train, n = make_dataset(path, tr, batch_size=batch, shuffle=True, seed=train_config.seed, counter=counter,
+                                shuffle_clips=train_config.shuffle_clips, steps=train_config.steps_per_epoch)
+        val, _ = make_dataset(path, va, batch_size=batch, shuffle=False)
+        return (train, val), min(n, train_config.steps_per_epoch or n) * batch
+
+    return make_datasets
 
 
 def _configs(run_dir, resume, model_config, train_config, data_path, cls, default):
