@@ -42,3 +42,24 @@ def tiny_grid(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny_grid") / "grid"
     generate_corpus(out, speakers=2, utterances=4, seed=TINY_GRID_SEED, corrupt_fraction=0.125, workers=2, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tiny_grid, tmp_path_factory):
+    """tiny_grid prepared with 48x48 haar crops, plus 1-epoch small-preset autoencoder and lip network runs.
+
+    Returns a dict with ``data`` (prepared folder), ``ae`` and ``lip`` (run folders). Quality is poor
+    (one epoch): use it to exercise code paths, not to judge results.
+    """
+    from lip2audspec.data.crop import CropConfig
+    from lip2audspec.data.prepare import PrepareConfig, prepare_grid
+    from lip2audspec.training import TrainConfig, train_autoencoder, train_lipnet
+
+    root = tmp_path_factory.mktemp("tiny_runs")
+    data = root / "prepared"
+    prepare_grid(tiny_grid, data, config=PrepareConfig(crop=CropConfig(method="haar", size=48), fractions=(0.5, 0.25, 0.25)),
+                 progress=False)
+    tc = TrainConfig(epochs=1, verbose=0, tensorboard=False)
+    train_autoencoder(data, root / "ae", train_config=tc)
+    train_lipnet(data, root / "lip", train_config=tc, autoencoder_run=root / "ae")
+    return {"data": data, "ae": root / "ae", "lip": root / "lip"}

@@ -22,6 +22,7 @@ COMMANDS = {
     "prepare": ("prepare", "GRID folder -> mouth crops, auditory targets, HDF5 datasets with splits"),
     "train-autoencoder": ("train_autoencoder", "train the spectrogram autoencoder (same as train_autoencoder)"),
     "train-main": ("train_main", "train the lip network (same as train_main)"),
+    "reconstruct": ("reconstruct", "speech from a silent video (or a folder of videos) with a trained lip network"),
 }
 
 

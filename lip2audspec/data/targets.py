@@ -23,7 +23,7 @@ import numpy as np
 from ..auditory import AuditoryParams, read_wav, wav2aud
 from ..errors import DataError, ParameterError
 
-__all__ = ["TargetConfig", "auditory_target", "audio_for_target", "compress", "decompress"]
+__all__ = ["TargetConfig", "auditory_target", "audio_for_target", "compress", "decompress", "spectrogram_from_target"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,27 @@ def auditory_target(audio, *, n_video_frames: int, config: TargetConfig | None =
         d = min(config.drop_first, spec.shape[0] - 1)
         spec = np.concatenate([spec[d:], np.repeat(spec[-1:], d, axis=0)])
     return compress(spec, power=config.power).astype(np.float32)
+
+
+def spectrogram_from_target(target, *, config: TargetConfig | None = None) -> np.ndarray:
+    """Undo the target post-processing: an auditory spectrogram aligned with the audio, ready for aud2wav.
+
+    Decompresses (``** (1 / power)``, negatives clipped to 0) and delays by ``drop_first`` frames again
+    (the first frame is repeated in front, the last ``drop_first`` frames fall off), so that frame ``j``
+    describes the audio of frame ``j`` as :func:`~lip2audspec.auditory.wav2aud` would.
+
+    Parameters
+    ----------
+    target : array_like, shape (N, 128)
+        A target or a model's prediction of one.
+
+    Returns
+    -------
+    ndarray, float64, shape (N, 128)
+    """
+    config = config or TargetConfig()
+    spec = decompress(np.asarray(target, dtype=np.float64), power=config.power)
+    d = min(config.drop_first, spec.shape[0] - 1)
+    if d:
+        spec = np.concatenate([np.repeat(spec[:1], d, axis=0), spec[:-d]])
+    return spec

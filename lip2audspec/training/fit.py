@@ -184,9 +184,12 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
     state = run.state() if resume else {"epoch": 0}
     initial_epoch = int(state.get("epoch", 0))
     if not resume:
+        with GridDataset(data_path) as ds:
+            prepared = ds.manifest.get("config")
         run.create({"kind": kind, "model": model_config.to_dict(), "train": train_config.to_dict(),
-                    "data": {"path": str(Path(data_path).resolve())}, "replicas": replicas, "global_batch": batch,
-                    "lip2audspec": __version__, **(extra or {})}, overwrite=overwrite)
+                    "data": {"path": str(Path(data_path).resolve()), "prepare_config": prepared},
+                    "replicas": replicas, "global_batch": batch, "lip2audspec": __version__, **(extra or {})},
+                   overwrite=overwrite)
     with _log_to(run.file(RunDir.LOG)):
         log.info("%s %s: %d replica(s), global batch %d, epochs %d..%d", "resuming" if resume else "training", kind,
                  replicas, batch, initial_epoch + 1, train_config.epochs)

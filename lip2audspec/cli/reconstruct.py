@@ -1,0 +1,71 @@
+"""``lip2audspec reconstruct VIDEO -m RUN_DIR -o OUT.wav`` (or ``--batch DIR``): speech from silent video."""
+
+from __future__ import annotations
+
+VIDEO_SUFFIXES = (".mp4", ".mpg", ".mpeg", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("video", nargs="?", help="video file (any format OpenCV reads; any fps and size)")
+    parser.add_argument("-m", "--model", required=True, metavar="RUN_DIR", help="lip network run folder (train_main)")
+    parser.add_argument("-o", "--output", required=True, help="output wav (or folder with --batch)")
+    parser.add_argument("--batch", metavar="DIR", help="reconstruct every video in DIR into the --output folder")
+    parser.add_argument("--autoencoder", metavar="AE_RUN", help="autoencoder run (default: the one the lip run used)")
+    parser.add_argument("--iterations", type=int, default=20, help="aud2wav iterations (default 20)")
+    parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], help="override the run's mouth cropper")
+    parser.add_argument("--plot", help="also save the predicted spectrogram (png); with --batch: a folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..errors import DataError, ParameterError
+    from ..reconstruct import Reconstructor
+
+    if bool(args.video) == bool(args.batch):
+        raise ParameterError("give either one VIDEO or --batch DIR")
+    rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations)
+    if args.cropper:
+        from ..data.crop import CropConfig
+
+        rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
+                            crop=CropConfig.from_dict({**rec.crop_config.to_dict(), "method": args.cropper, "mask_boxes": None}))
+    if args.video:
+        _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None)
+        return 0
+    src = Path(args.batch)
+    if not src.is_dir():
+        raise FileNotFoundError(f"no such folder: {src}")
+    videos = sorted(p for p in src.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+    if not videos:
+        raise DataError(f"no videos ({', '.join(VIDEO_SUFFIXES)}) under {src}")
+    out = Path(args.output)
+    failed = []
+    from tqdm.auto import tqdm
+
+    for v in tqdm(videos, desc="reconstruct", unit="clip", disable=args.quiet):
+        rel = v.relative_to(src).with_suffix("")
+        try:
+            _one(rec, v, out / rel.with_suffix(".wav"), (Path(args.plot) / rel.with_suffix(".png")) if args.plot else None, quiet=True)
+        except DataError as exc:
+            failed.append((v, str(exc)))
+    print(f"{len(videos) - len(failed)} of {len(videos)} videos reconstructed into {out}/")
+    for v, why in failed:
+        print(f"  skipped {v}: {why}")
+    return 0 if not failed else 1
+
+
+def _one(rec, video, out_wav, plot, *, quiet: bool = False) -> None:
+    res = rec.from_video(video)
+    rec.write(res, out_wav)
+    if plot:
+        from ..plots import plot_auditory_spectrogram, save_figure
+
+        ax = plot_auditory_spectrogram(res.spectrogram, frame_ms=rec.target_config.auditory.frame_ms,
+                                       title=f"reconstructed from {video.name}")
+        save_figure(ax.figure, plot)
+    if not quiet:
+        total = sum(res.timings.values())
+        stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in res.timings.items())
+        print(f"{out_wav}: {len(res.audio) / res.sr:.2f} s of speech in {total:.2f} s ({stages})")

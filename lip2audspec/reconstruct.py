@@ -1,0 +1,170 @@
+"""Speech from silent video: mouth crops -> lip network -> decoder -> auditory spectrogram -> aud2wav.
+
+:class:`Reconstructor` loads a trained lip network (``best.keras`` of a ``train_main`` run) and the
+autoencoder whose codes it predicts, with the data settings they were trained on (crop method and size,
+target post-processing, auditory parameters), and turns any video OpenCV can read into a waveform:
+
+1. frames: grayscale, resampled in time to 25 fps (:func:`lip2audspec.data.video.read_video`);
+2. mouth crops with the run's cropper (:mod:`lip2audspec.data.crop`);
+3. codes for every window (hop 1, overlaps averaged; :func:`lip2audspec.inference.predict_windows`);
+4. decoder -> compressed spectrogram; decompression and re-delay (:func:`spectrogram_from_target`);
+5. ``aud2wav`` (``n_iter`` iterations from the ``aud2wavi`` guess) -> audio at 16 kHz.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .auditory import aud2wav, write_wav
+from .data.crop import CropConfig, make_cropper
+from .data.targets import TargetConfig, spectrogram_from_target
+from .data.video import read_video
+from .errors import DataError, ParameterError
+from .inference import decode, predict_windows
+from .training.runs import RunDir
+
+__all__ = ["Reconstruction", "Reconstructor"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reconstruction:
+    """What :class:`Reconstructor` produced for one clip.
+
+    Attributes
+    ----------
+    audio : ndarray, float64, shape (n,)
+        Waveform (peak-normalised to 0.99) at ``sr``.
+    sr : int
+    target : ndarray, float32, shape (k * T, 128)
+        Predicted target (compressed spectrogram, as the model was trained).
+    spectrogram : ndarray, float64, shape (k * T, 128)
+        Decompressed, re-delayed auditory spectrogram given to aud2wav.
+    codes : ndarray, float32, shape (k * T, D)
+        Predicted bottleneck codes.
+    crops : ndarray, uint8, shape (T, S, S) or None
+    errors : ndarray, shape (n_iter, 2)
+        aud2wav's error curve.
+    timings : dict
+        Seconds per stage.
+    """
+
+    audio: np.ndarray
+    sr: int
+    target: np.ndarray
+    spectrogram: np.ndarray
+    codes: np.ndarray
+    crops: np.ndarray | None
+    errors: np.ndarray
+    timings: dict = field(default_factory=dict)
+
+
+class Reconstructor:
+    """Reconstruct speech from lip videos with a trained lip network.
+
+    Parameters
+    ----------
+    lip_run : str or Path
+        Run folder of ``train_main`` (its ``best.keras`` and ``config.json``).
+    autoencoder_run : str or Path, optional
+        Default: the autoencoder run recorded in the lip run's config.
+    n_iter : int
+        aud2wav iterations (default 20).
+    crop : CropConfig, optional
+        Override the cropper (its ``size`` must stay the model's crop size).
+
+    Examples
+    --------
+    >>> rec = Reconstructor("runs/lip")                         # doctest: +SKIP
+    >>> out = rec.from_video("speaker.mp4")                     # doctest: +SKIP
+    >>> write_wav("speech.wav", out.audio, sr=out.sr)           # doctest: +SKIP
+    """
+
+    def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None):
+        run = RunDir(lip_run)
+        cfg = run.config()
+        if cfg.get("kind") != "lipnet":
+            raise ParameterError(f"{run.path} is a {cfg.get('kind')} run; reconstruct needs a lip network run (train_main)")
+        ae_run = autoencoder_run or cfg.get("autoencoder_run")
+        if not ae_run:
+            raise ParameterError(f"{run.path} does not record its autoencoder; pass autoencoder_run")
+        prep = (cfg.get("data") or {}).get("prepare_config")
+        if not prep:
+            raise DataError(f"{run.path}/config.json lacks the data preparation settings; retrain or pass them")
+        self.target_config = TargetConfig.from_dict(prep["target"])
+        self.crop_config = crop or CropConfig.from_dict(prep["crop"])
+        self.window = int(prep["window"]["window"])
+        self.fps = float(prep["fps"])
+        self.n_iter = n_iter
+        self.lipnet = run.load_model("best")
+        self.autoencoder = RunDir(ae_run).load_model("best")
+        size = int(self.lipnet.input_shape[2])
+        if self.crop_config.size != size:
+            raise ParameterError(f"crop size {self.crop_config.size} differs from the model's {size}")
+        self._cropper = None
+        self.lip_run, self.autoencoder_run = run.path, Path(ae_run)
+
+    @property
+    def sr(self) -> int:
+        return self.target_config.auditory.sr
+
+    @property
+    def cropper(self):
+        if self._cropper is None:
+            self._cropper = make_cropper(self.crop_config)
+        return self._cropper
+
+    def from_video(self, path, *, speaker: str | None = None) -> Reconstruction:
+        """Reconstruct the speech of a video file (any format/size/fps OpenCV reads).
+
+        Raises
+        ------
+        DataError
+            Unreadable video, no face found, or fewer frames than one window.
+        """
+        t0 = time.perf_counter()
+        video = read_video(path, gray=True, fps=self.fps)
+        if video.frames.shape[0] < self.window:
+            raise DataError(f"video {path} is too short: {video.frames.shape[0]} frames at {self.fps:g} fps, "
+                            f"at least {self.window} needed")
+        t_read = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if self.crop_config.method == "mask" and not (self.crop_config.mask_boxes or {}).get(speaker or ""):
+            raise ParameterError("the run used the 'mask' cropper; pass a crop config with a box for this video "
+                                 "or use crop=CropConfig(method='landmarks', size=...)")
+        crops = self.cropper.crop(video.frames, speaker=speaker, source=str(path)).crops
+        t_crop = time.perf_counter() - t0
+        rec = self.from_crops(crops)
+        rec.timings = {"read": t_read, "crop": t_crop, **rec.timings}
+        return rec
+
+    def from_crops(self, crops) -> Reconstruction:
+        """Reconstruct from mouth crops (T, S, S) made with the run's cropper."""
+        crops = np.asarray(crops)
+        k = self.target_config.frames_per_video_frame
+        t0 = time.perf_counter()
+        codes = predict_windows(self.lipnet, crops, window=self.window, hop=1, frames_per_video_frame=k)
+        t_lip = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        target = decode(self.autoencoder, codes)
+        spec = np.maximum(spectrogram_from_target(target, config=self.target_config), 0.0)
+        t_dec = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        p = self.target_config.auditory
+        if not np.any(spec):
+            raise DataError("the predicted spectrogram is all zeros; nothing to invert")
+        res = aud2wav(spec, n_iter=self.n_iter, **p.to_dict())
+        audio = res.x_best / max(np.max(np.abs(res.x_best)), 1e-12) * 0.99
+        t_inv = time.perf_counter() - t0
+        return Reconstruction(audio=audio, sr=p.sr, target=target, spectrogram=spec, codes=codes, crops=crops,
+                              errors=res.errors, timings={"lipnet": t_lip, "decode": t_dec, "aud2wav": t_inv})
+
+    def write(self, rec: Reconstruction, path) -> Path:
+        """Write the reconstruction as a 16-bit wav."""
+        return write_wav(path, rec.audio, sr=rec.sr)
