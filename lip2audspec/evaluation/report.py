@@ -1,0 +1,542 @@
+"""Evaluation report: ``report.json``, ``report.md`` and a static ``index.html`` with spectrograms and audio.
+
+Data model
+----------
+One :class:`ClipResult` per evaluated clip::
+
+    ClipResult(
+        speaker="s1", id="bbaf2n",
+        metrics={"oracle": {"corr2d": .97, "stoi": .91, "estoi": .80, "pesq_nb": 2.9, "pesq_wb": 2.1},
+                 "recon":  {"corr2d": .62, ...}},            # condition -> metric -> float (NaN allowed)
+        words={"original": ("bin", "blue", ...), "oracle": (...), "recon": None},  # recogniser output
+        audio={"original": "path/to.wav" or (array, sr), "oracle": ..., "recon": ...},          # optional
+        spectrograms={"true": array (N, 128) or "path.png", "oracle": ..., "recon": ...},        # optional
+    )
+
+*Conditions* (:data:`CONDITIONS`): ``original`` (the recorded audio), ``oracle`` (``aud2wav(wav2aud(x))``,
+the ceiling of the representation) and ``recon`` (our reconstruction from video). Signal metrics
+(:data:`METRICS`) compare a condition against the original, so ``original`` normally has none; word
+accuracy is computed for every condition that has ``words`` (against ``sentence_from_id(id)``).
+:func:`score_condition` computes one condition's metric dict.
+
+Spectrogram *kinds* are ``true`` / ``oracle`` / ``recon`` (:data:`SPEC_KINDS`): ``true`` is
+``wav2aud(original)``, ``oracle`` is ``wav2aud(aud2wav(...))`` if you have it (or omit it), ``recon`` the
+predicted spectrogram.
+
+Aggregation (:func:`aggregate`, :func:`summarize`): per speaker and overall (pooled over clips, not a mean of
+speaker means), every metric as ``{"mean", "n", "n_nan"}`` (NaN-ignoring mean; ``n`` counts finite values)
+and word accuracy per condition (:func:`lip2audspec.evaluation.asr.word_accuracy`: overall, sentence,
+per position, WER).
+
+Output folder (:func:`write_report`)::
+
+    report.json   report.md   index.html
+    clips/<speaker>_<id>/{true,oracle,recon}.png  {original,oracle,recon}.wav   (for the selected clips)
+
+``index.html`` has no external resources (inline CSS, relative links only).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import shutil
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data.grid import sentence_from_id
+from ..errors import ParameterError
+from ..fileio import atomic_path, write_json_atomic, write_text_atomic
+from .asr import SLOT_NAMES, word_accuracy
+
+__all__ = ["CONDITIONS", "METRICS", "METRIC_LABELS", "SPEC_KINDS", "ClipResult", "score_condition", "aggregate",
+           "summarize", "write_report"]
+
+CONDITIONS = ("original", "oracle", "recon")
+SPEC_KINDS = ("true", "oracle", "recon")
+METRICS = ("corr2d", "stoi", "estoi", "pesq_nb", "pesq_wb")
+METRIC_LABELS = {
+    "corr2d": "Corr2D",
+    "stoi": "STOI",
+    "estoi": "ESTOI",
+    "pesq_nb": "PESQ-NB",
+    "pesq_wb": "PESQ-WB",
+}
+METRIC_NOTES = {
+    "corr2d": "2-D correlation of auditory spectrograms (MATLAB corr2), the Lip2AudSpec paper's measure",
+    "stoi": "Short-Time Objective Intelligibility (pystoi, 10 kHz), 0..1",
+    "estoi": "Extended STOI (pystoi), 0..1",
+    "pesq_nb": "PESQ narrow-band, ITU-T P.862 + P.862.1 MOS-LQO, audio resampled to 8 kHz, -0.5..4.55",
+    "pesq_wb": "PESQ wide-band, ITU-T P.862.2, audio at 16 kHz, -0.5..4.64",
+    "word_accuracy": "fraction of the 6 GRID word slots recognised correctly by pocketsphinx with a GRID JSGF grammar",
+}
+CONDITION_LABELS = {"original": "original audio", "oracle": "oracle aud2wav(wav2aud(x))", "recon": "reconstruction"}
+_SPEC_TITLES = {"true": "true", "oracle": "oracle", "recon": "reconstructed"}
+
+
+@dataclass
+class ClipResult:
+    """Everything known about one evaluated clip (see the module docstring).
+
+    Attributes
+    ----------
+    speaker : str
+    id : str
+        GRID utterance id; the reference words are ``sentence_from_id(id)`` unless ``reference`` is given.
+    metrics : dict
+        ``{condition: {metric: float}}``; conditions from :data:`CONDITIONS`, metrics usually :data:`METRICS`
+        (others are kept and aggregated too). NaN means "not computable" (e.g. PESQ found no utterance).
+    words : dict
+        ``{condition: tuple of words or None}`` from :meth:`GridRecognizer.recognize`.
+    audio : dict
+        ``{condition: path to a wav | (array, sr)}``; copied/written into the report for selected clips.
+    spectrograms : dict
+        ``{kind: array (frames, channels) | path to an image}``; kinds from :data:`SPEC_KINDS`.
+    reference : tuple, optional
+    frame_ms : float
+        Frame length of the spectrograms, for the time axis (10 ms in Lip2AudSpec).
+    """
+
+    speaker: str
+    id: str
+    metrics: dict = field(default_factory=dict)
+    words: dict = field(default_factory=dict)
+    audio: dict = field(default_factory=dict)
+    spectrograms: dict = field(default_factory=dict)
+    reference: tuple | None = None
+    frame_ms: float = 10.0
+
+    def __post_init__(self):
+        if not isinstance(self.speaker, str) or not self.speaker:
+            raise ParameterError(f"speaker must be a non-empty string, got {self.speaker!r}")
+        if self.reference is None:
+            self.reference = sentence_from_id(self.id)
+        self.reference = tuple(self.reference)
+        for name, d, allowed in (("metrics", self.metrics, CONDITIONS), ("words", self.words, CONDITIONS),
+                                 ("audio", self.audio, CONDITIONS), ("spectrograms", self.spectrograms, SPEC_KINDS)):
+            if not isinstance(d, dict):
+                raise ParameterError(f"{name} must be a dict, got {type(d).__name__}")
+            bad = [k for k in d if k not in allowed]
+            if bad:
+                raise ParameterError(f"{name} has unknown keys {bad}; allowed: {list(allowed)}")
+
+    @property
+    def key(self) -> str:
+        """``<speaker>_<id>``, the clip's folder name in the report."""
+        return f"{self.speaker}_{self.id}"
+
+
+def score_condition(ref_audio, deg_audio, *, sr: int, ref_spec=None, deg_spec=None) -> dict:
+    """Metric dict of one condition: Corr2D (if both spectrograms given; trimmed to the shorter length)
+    plus STOI, ESTOI, PESQ-NB and PESQ-WB of ``deg_audio`` against ``ref_audio``."""
+    from .intelligibility import intelligibility_metrics
+    from .metrics import corr2d
+
+    out = {}
+    if ref_spec is not None and deg_spec is not None:
+        a, b = np.asarray(ref_spec), np.asarray(deg_spec)
+        n = min(a.shape[0], b.shape[0])
+        out["corr2d"] = corr2d(a[:n], b[:n])
+    out.update(intelligibility_metrics(ref_audio, deg_audio, sr=sr))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Aggregation
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _stat(values) -> dict:
+    vals = [float(v) for v in values]
+    good = [v for v in vals if math.isfinite(v)]
+    return {"mean": (sum(good) / len(good)) if good else None, "n": len(good), "n_nan": len(vals) - len(good)}
+
+
+def _group_summary(results) -> dict:
+    out = OrderedDict()
+    for cond in CONDITIONS:
+        names = []
+        for r in results:
+            for m in r.metrics.get(cond, {}):
+                if m not in names:
+                    names.append(m)
+        names.sort(key=lambda m: (METRICS.index(m) if m in METRICS else len(METRICS), m))
+        metrics = OrderedDict((m, _stat(r.metrics[cond][m] for r in results if m in r.metrics.get(cond, {})))
+                              for m in names)
+        with_words = [r for r in results if cond in r.words]
+        wa = word_accuracy([r.reference for r in with_words], [r.words[cond] for r in with_words]) if with_words else None
+        if metrics or wa:
+            out[cond] = {"metrics": metrics, "words": wa}
+    return {"n_clips": len(results), "conditions": out}
+
+
+def aggregate(results) -> dict:
+    """Per-speaker and overall summaries: ``{"overall": S, "speakers": {speaker: S}}`` where
+    ``S = {"n_clips", "conditions": {condition: {"metrics": {metric: {"mean", "n", "n_nan"}},
+    "words": word_accuracy(...) or None}}}``. Overall pools all clips."""
+    results = list(results)
+    if not results:
+        raise ParameterError("no results to aggregate")
+    speakers = OrderedDict()
+    for r in sorted(results, key=_speaker_sort_key):
+        speakers.setdefault(r.speaker, []).append(r)
+    return {"overall": _group_summary(results),
+            "speakers": OrderedDict((s, _group_summary(rs)) for s, rs in speakers.items())}
+
+
+def _speaker_sort_key(r):
+    s = r.speaker
+    digits = "".join(ch for ch in s if ch.isdigit())
+    return (int(digits) if digits else 10**9, s, r.id)
+
+
+def _clip_json(r: ClipResult, media: dict | None) -> dict:
+    d = {"speaker": r.speaker, "id": r.id, "reference": list(r.reference),
+         "metrics": {c: dict(m) for c, m in r.metrics.items()},
+         "words": {c: (list(w) if w else None) for c, w in r.words.items()},
+         "correct": {c: _slot_correct(r.reference, w) for c, w in r.words.items()}}
+    if media:
+        d["media"] = media
+    return d
+
+
+def _slot_correct(ref, hyp):
+    hyp = tuple(hyp) if hyp else ()
+    return [k < len(hyp) and hyp[k] == ref[k] for k in range(len(ref))]
+
+
+def summarize(results, *, title: str = "Evaluation", meta: dict | None = None, media: dict | None = None) -> dict:
+    """The ``report.json`` document: ``title``, ``meta``, metric definitions, ``overall``, ``speakers``
+    (see :func:`aggregate`) and ``clips`` (per clip metrics, words, per-slot correctness, media paths).
+    NaN is written as ``null``."""
+    results = list(results)
+    agg = aggregate(results)
+    media = media or {}
+    doc = {"title": title, "meta": dict(meta or {}), "conditions": {c: CONDITION_LABELS[c] for c in CONDITIONS},
+           "definitions": METRIC_NOTES, "word_positions": list(SLOT_NAMES),
+           "overall": agg["overall"], "speakers": agg["speakers"],
+           "clips": [_clip_json(r, media.get(r.key)) for r in sorted(results, key=_speaker_sort_key)]}
+    return _json_safe(doc)
+
+
+def _json_safe(o):
+    if isinstance(o, dict):
+        return {str(k): _json_safe(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_json_safe(v) for v in o]
+    if isinstance(o, (bool, np.bool_)):
+        return bool(o)
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        return float(o) if math.isfinite(float(o)) else None
+    if isinstance(o, Path):
+        return str(o)
+    return o
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Media
+
+def _select(results, clips) -> list:
+    if clips is None:
+        return []
+    if isinstance(clips, (int, np.integer)) and not isinstance(clips, bool):
+        if clips < 0:
+            raise ParameterError(f"clips must be >= 0, got {clips}")
+        seen, out = {}, []
+        for r in sorted(results, key=_speaker_sort_key):
+            if seen.get(r.speaker, 0) < clips:
+                seen[r.speaker] = seen.get(r.speaker, 0) + 1
+                out.append(r)
+        return out
+    wanted = {(str(s), str(i)) for s, i in clips}
+    return [r for r in sorted(results, key=_speaker_sort_key) if (r.speaker, r.id) in wanted]
+
+
+def _write_spectrogram_png(spec, path: Path, *, title: str, frame_ms: float, vmax=None):
+    from ..plots import _pyplot, plot_auditory_spectrogram, save_figure
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 2.3))
+    plot_auditory_spectrogram(np.asarray(spec, dtype=np.float64), frame_ms=frame_ms, ax=ax, title=title)
+    if vmax is not None:
+        ax.images[0].set_clim(0, vmax)
+    save_figure(fig, path)
+
+
+def _copy_atomic(src, dst: Path):
+    src = Path(src)
+    if not src.is_file():
+        raise ParameterError(f"media file not found: {src}")
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+def _write_media(r: ClipResult, out_dir: Path) -> dict:
+    from ..auditory.io import write_wav
+
+    rel = Path("clips") / r.key
+    folder = out_dir / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    media = {"spectrograms": {}, "audio": {}}
+    arrays = [np.asarray(v) for v in r.spectrograms.values() if not isinstance(v, (str, Path))]
+    vmax = max((float(np.percentile(a, 99.5)) for a in arrays if a.size), default=None)
+    for kind in SPEC_KINDS:
+        v = r.spectrograms.get(kind)
+        if v is None:
+            continue
+        if isinstance(v, (str, Path)):
+            name = f"{kind}{Path(v).suffix or '.png'}"
+            _copy_atomic(v, folder / name)
+        else:
+            name = f"{kind}.png"
+            _write_spectrogram_png(v, folder / name, title=f"{_SPEC_TITLES[kind]} ({r.speaker} {r.id})", frame_ms=r.frame_ms,
+                                   vmax=vmax if vmax and vmax > 0 else None)
+        media["spectrograms"][kind] = (rel / name).as_posix()
+    for cond in CONDITIONS:
+        v = r.audio.get(cond)
+        if v is None:
+            continue
+        name = f"{cond}.wav"
+        if isinstance(v, (str, Path)):
+            _copy_atomic(v, folder / name)
+        else:
+            try:
+                x, sr = v
+            except (TypeError, ValueError):
+                raise ParameterError(f"audio[{cond!r}] of {r.key} must be a path or (array, sr)") from None
+            # aud2wav output has arbitrary gain: normalise everything but the original recording
+            write_wav(folder / name, np.asarray(x), sr=int(sr), normalize=cond != "original")
+        media["audio"][cond] = (rel / name).as_posix()
+    return media
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rendering
+
+def _fmt(v, digits=3) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _metric_rows(summary: dict) -> list:
+    """[(condition, {metric: mean}, {metric: n}, words dict or None)] for one group summary."""
+    rows = []
+    for cond, d in summary["conditions"].items():
+        rows.append((cond, {m: s["mean"] for m, s in d["metrics"].items()}, {m: s["n"] for m, s in d["metrics"].items()},
+                     d["words"]))
+    return rows
+
+
+def _markdown(doc: dict) -> str:
+    lines = [f"# {doc['title']}", ""]
+    for k, v in doc["meta"].items():
+        lines.append(f"- **{k}**: {v}")
+    if doc["meta"]:
+        lines.append("")
+    head = "| group | condition | n | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " | word acc. | sentence acc. |"
+    lines += ["## Metrics (means; signal metrics against the original audio)", "", head,
+              "|" + "---|" * (len(METRICS) + 5)]
+    groups = [("overall", doc["overall"])] + list(doc["speakers"].items())
+    for name, g in groups:
+        for cond, means, _, wa in _metric_rows(g):
+            cells = [_fmt(means.get(m), 2 if m.startswith("pesq") else 3) for m in METRICS]
+            lines.append(f"| {name} | {cond} | {g['n_clips']} | " + " | ".join(cells) +
+                         f" | {_pct(wa['accuracy']) if wa else '–'} | {_pct(wa['sentence_accuracy']) if wa else '–'} |")
+    lines += ["", "## Word accuracy per position", "",
+              "| group | condition | " + " | ".join(SLOT_NAMES) + " | all | WER |", "|" + "---|" * (len(SLOT_NAMES) + 4)]
+    for name, g in groups:
+        for cond, d in g["conditions"].items():
+            wa = d["words"]
+            if wa:
+                lines.append(f"| {name} | {cond} | " + " | ".join(_pct(wa["per_position"][s]) for s in SLOT_NAMES) +
+                             f" | {_pct(wa['accuracy'])} | {_fmt(wa['wer'])} |")
+    lines += ["", "## Definitions", ""] + [f"- **{METRIC_LABELS.get(k, k)}**: {v}" for k, v in doc["definitions"].items()]
+    lines += ["", "Conditions: " + "; ".join(f"`{k}` = {v}" for k, v in doc["conditions"].items()), ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+:root { --fg:#1d2430; --muted:#5b6575; --line:#d9dee6; --bg:#f6f7f9; --card:#fff; --accent:#2f5fb3;
+        --good:#1b7f3b; --bad:#b3261e; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif; color:var(--fg); background:var(--bg); }
+header { background:#1f2a3c; color:#fff; padding:18px 32px; }
+header h1 { margin:0; font-size:22px; font-weight:600; }
+header .meta { margin-top:6px; color:#c5cfdd; font-size:13px; }
+header .meta span { margin-right:18px; }
+main { padding:20px 32px 40px; max-width:1400px; }
+h2 { font-size:18px; margin:28px 0 10px; border-bottom:2px solid var(--line); padding-bottom:4px; }
+h3 { font-size:16px; margin:18px 0 8px; }
+table { border-collapse:collapse; background:var(--card); margin:6px 0 12px; font-variant-numeric:tabular-nums; }
+th, td { border:1px solid var(--line); padding:5px 10px; text-align:right; white-space:nowrap; }
+th { background:#eef1f5; font-weight:600; }
+td.l, th.l { text-align:left; }
+tr.group-start td { border-top:2px solid #aab3c0; }
+td.cond { color:var(--muted); }
+.note { color:var(--muted); font-size:13px; max-width:1000px; }
+.clip { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 16px; margin:12px 0; }
+.clip h3 { margin:0 0 4px; }
+.clip .ref { font-family:ui-monospace,"DejaVu Sans Mono",monospace; }
+.words { font-family:ui-monospace,"DejaVu Sans Mono",monospace; font-size:13px; margin:2px 0; }
+.words .ok { color:var(--good); }
+.words .err { color:var(--bad); font-weight:700; text-decoration:underline; }
+.words .lab { display:inline-block; width:90px; color:var(--muted); font-family:system-ui,sans-serif; }
+.panels { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:12px; margin-top:10px; }
+.panel { border:1px solid var(--line); border-radius:6px; padding:8px; background:#fbfcfd; }
+.panel .cap { font-weight:600; font-size:13px; margin-bottom:4px; }
+.panel img { width:100%; height:auto; display:block; }
+.panel audio { width:100%; margin-top:6px; }
+.panel .m { font-size:12px; color:var(--muted); margin-top:4px; }
+.missing { color:var(--muted); font-style:italic; font-size:13px; padding:20px 0; text-align:center; }
+"""
+
+
+def _e(s) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _html_metrics_table(groups) -> str:
+    cols = "".join(f"<th>{_e(METRIC_LABELS[m])}</th>" for m in METRICS)
+    out = ["<table class='metrics'><thead><tr><th class='l'>group</th><th class='l'>condition</th><th>clips</th>"
+           f"{cols}<th>word acc.</th><th>sentence acc.</th></tr></thead><tbody>"]
+    for name, g in groups:
+        for k, (cond, means, ns, wa) in enumerate(_metric_rows(g)):
+            cls = " class='group-start'" if k == 0 else ""
+            cells = "".join(f"<td title='n={ns.get(m, 0)}'>{_fmt(means.get(m), 2 if m.startswith('pesq') else 3)}</td>"
+                            for m in METRICS)
+            out.append(f"<tr{cls}><td class='l'>{_e(name) if k == 0 else ''}</td><td class='l cond'>{_e(cond)}</td>"
+                       f"<td>{g['n_clips']}</td>{cells}<td>{_pct(wa['accuracy']) if wa else '–'}</td>"
+                       f"<td>{_pct(wa['sentence_accuracy']) if wa else '–'}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _html_position_table(groups) -> str:
+    cols = "".join(f"<th>{_e(s)}</th>" for s in SLOT_NAMES)
+    out = [f"<table class='positions'><thead><tr><th class='l'>group</th><th class='l'>condition</th>{cols}"
+           "<th>all slots</th><th>WER</th></tr></thead><tbody>"]
+    for name, g in groups:
+        rows = [(c, d["words"]) for c, d in g["conditions"].items() if d["words"]]
+        for k, (cond, wa) in enumerate(rows):
+            cls = " class='group-start'" if k == 0 else ""
+            cells = "".join(f"<td>{_pct(wa['per_position'][s])}</td>" for s in SLOT_NAMES)
+            out.append(f"<tr{cls}><td class='l'>{_e(name) if k == 0 else ''}</td><td class='l cond'>{_e(cond)}</td>{cells}"
+                       f"<td>{_pct(wa['accuracy'])}</td><td>{_fmt(wa['wer'])}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _html_words(ref, cond, words) -> str:
+    if not words:
+        return f"<div class='words'><span class='lab'>{_e(cond)}</span><span class='err'>(no hypothesis)</span></div>"
+    spans = []
+    for k in range(max(len(ref), len(words))):
+        w = words[k] if k < len(words) else "∅"
+        ok = k < len(ref) and k < len(words) and words[k] == ref[k]
+        spans.append(f"<span class='{'ok' if ok else 'err'}'>{_e(w)}</span>")
+    return f"<div class='words'><span class='lab'>{_e(cond)}</span>{' '.join(spans)}</div>"
+
+
+_PANELS = (("true", "original", "true / original"), ("oracle", "oracle", "oracle"), ("recon", "recon", "reconstructed"))
+
+
+def _html_clip(c: dict) -> str:
+    media = c.get("media", {})
+    ref = c["reference"]
+    out = [f"<div class='clip' id='{_e(c['speaker'])}_{_e(c['id'])}'><h3>{_e(c['speaker'])} / {_e(c['id'])} — "
+           f"<span class='ref'>{_e(' '.join(ref))}</span></h3>"]
+    for cond in CONDITIONS:
+        if cond in c["words"]:
+            out.append(_html_words(ref, cond, c["words"][cond]))
+    out.append("<div class='panels'>")
+    for kind, cond, caption in _PANELS:
+        img = media.get("spectrograms", {}).get(kind)
+        aud = media.get("audio", {}).get(cond)
+        m = c["metrics"].get(cond, {})
+        mtxt = " · ".join(f"{METRIC_LABELS.get(k, k)} {_fmt(v, 2 if k.startswith('pesq') else 3)}" for k, v in m.items())
+        out.append(f"<div class='panel'><div class='cap'>{_e(caption)}</div>")
+        out.append(f"<img src='{_e(img)}' alt='{_e(caption)} spectrogram' loading='lazy'>" if img
+                   else "<div class='missing'>no spectrogram</div>")
+        if aud:
+            out.append(f"<audio controls preload='metadata' src='{_e(aud)}'></audio>")
+        if mtxt:
+            out.append(f"<div class='m'>{_e(mtxt)}</div>")
+        out.append("</div>")
+    out.append("</div></div>")
+    return "".join(out)
+
+
+def _html(doc: dict) -> str:
+    groups = [("overall", doc["overall"])] + list(doc["speakers"].items())
+    meta = "".join(f"<span><b>{_e(k)}</b>: {_e(v)}</span>" for k, v in doc["meta"].items())
+    defs = "".join(f"<li><b>{_e(METRIC_LABELS.get(k, k))}</b>: {_e(v)}</li>" for k, v in doc["definitions"].items())
+    conds = "; ".join(f"<b>{_e(k)}</b> = {_e(v)}" for k, v in doc["conditions"].items())
+    body = [f"<header><h1>{_e(doc['title'])}</h1><div class='meta'>{meta}</div></header><main>",
+            "<h2>Metrics</h2>",
+            "<p class='note'>Means over clips (overall pools all clips). Signal metrics compare each condition "
+            f"with the original audio; hover a cell for its n. Conditions: {conds}.</p>",
+            _html_metrics_table(groups),
+            "<h2>Word accuracy per position</h2>",
+            "<p class='note'>pocketsphinx with a GRID grammar; each of the six slots scored against the "
+            "sentence's reference words.</p>",
+            _html_position_table(groups)]
+    clips = [c for c in doc["clips"] if c.get("media")]
+    if clips:
+        body.append("<h2>Examples</h2>")
+        current = None
+        for c in clips:
+            if c["speaker"] != current:
+                current = c["speaker"]
+                body.append(f"<h3>Speaker {_e(current)}</h3>")
+            body.append(_html_clip(c))
+    body.append(f"<h2>Definitions</h2><ul class='note'>{defs}</ul></main>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(doc['title'])}</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def write_report(out_dir, results, *, title: str = "Lip2AudSpec evaluation", clips=3, meta: dict | None = None) -> dict:
+    """Write ``report.json``, ``report.md``, ``index.html`` and the example media into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Report folder (created; files are replaced atomically, so re-running overwrites cleanly).
+    results : iterable of ClipResult
+    title : str
+    clips : int or iterable of (speaker, id), optional
+        Clips to show with spectrogram images and audio players: the first ``clips`` per speaker (by id
+        order), or the listed ones; ``None``/0 for none. Clips without audio/spectrograms show what they have.
+    meta : dict, optional
+        Free-form facts shown in the header and stored in ``report.json`` (run folder, data, split, ...).
+
+    Returns
+    -------
+    dict
+        The ``report.json`` document (see :func:`summarize`).
+    """
+    out_dir = Path(out_dir)
+    results = list(results)
+    for r in results:
+        if not isinstance(r, ClipResult):
+            raise ParameterError(f"results must be ClipResult objects, got {type(r).__name__}")
+    keys = [r.key for r in results]
+    if len(set(keys)) != len(keys):
+        raise ParameterError("duplicate (speaker, id) in results")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    media = {r.key: _write_media(r, out_dir) for r in _select(results, clips) if r.audio or r.spectrograms}
+    doc = summarize(results, title=title, meta=meta, media=media)
+    write_json_atomic(out_dir / "report.json", doc)
+    write_text_atomic(out_dir / "report.md", _markdown(doc))
+    write_text_atomic(out_dir / "index.html", _html(doc))
+    return doc
