@@ -29,6 +29,11 @@ INSTALL_REQUIRES = [
     "tensorflow-cpu>=2.21",
     "keras>=3.15",
     "tensorboard>=2.20",  # TensorBoard logs of training runs (not pulled in by tensorflow-cpu 2.21)
+    # evaluation: intelligibility/quality metrics and an offline word recogniser (bundles its English model)
+    "pystoi>=0.4",
+    "pesq>=0.0.4",
+    "jiwer>=3.0",
+    "pocketsphinx>=5.0",
 ]
 
 EXTRAS = {

@@ -23,6 +23,7 @@ COMMANDS = {
     "train-autoencoder": ("train_autoencoder", "train the spectrogram autoencoder (same as train_autoencoder)"),
     "train-main": ("train_main", "train the lip network (same as train_main)"),
     "reconstruct": ("reconstruct", "speech from a silent video (or a folder of videos) with a trained lip network"),
+    "evaluate": ("evaluate", "score a lip network on a prepared split (Corr2D, STOI, PESQ, word accuracy) and write a report"),
 }
 
 

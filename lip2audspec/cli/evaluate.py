@@ -1,0 +1,47 @@
+"""``lip2audspec evaluate -m RUN_DIR --data PREPARED --split test -o REPORT_DIR``."""
+
+from __future__ import annotations
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("-m", "--model", required=True, metavar="RUN_DIR", help="lip network run folder (train_main)")
+    parser.add_argument("--data", help="prepared folder or dataset.h5 (default: the run's)")
+    parser.add_argument("--split", default="test", help="test (= seen/test), unseen (= unseen/test), val, or a full split name")
+    parser.add_argument("-o", "--out", required=True, help="report folder (report.json, report.md, index.html, clips/)")
+    parser.add_argument("--iterations", type=int, default=20, help="aud2wav iterations (default 20)")
+    parser.add_argument("--clips-per-speaker", type=int, help="evaluate at most N clips per speaker")
+    parser.add_argument("--report-clips", type=int, default=3, help="clips per speaker with images and audio in index.html")
+    parser.add_argument("--grid-dir", help="GRID folder with the original audio (default: from the dataset manifest)")
+    parser.add_argument("--screenshot", action="store_true", help="also render index.html to screenshot.png with headless Chromium")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..evaluation.evaluate import evaluate
+
+    doc = evaluate(args.model, args.data, out=args.out, split=args.split, n_iter=args.iterations,
+                   clips_per_speaker=args.clips_per_speaker, report_clips=args.report_clips, grid_dir=args.grid_dir,
+                   progress=not args.quiet)
+    print(_summary_text(doc))
+    print(f"report: {Path(args.out).resolve() / 'index.html'}")
+    if args.screenshot:
+        from ..evaluation.browser import screenshot
+
+        png = screenshot(Path(args.out) / "index.html", Path(args.out) / "screenshot.png")
+        print(f"screenshot: {png}")
+    return 0
+
+
+def _summary_text(doc: dict) -> str:
+    conds = doc.get("overall", {}).get("conditions", {})
+    lines = []
+    for cond in ("oracle", "recon"):
+        m = conds.get(cond, {}).get("metrics", {})
+        vals = ", ".join(f"{k} {v['mean']:.3f}" for k, v in m.items() if v.get("mean") is not None)
+        lines.append(f"{cond:9s} {vals}")
+    acc = [f"{c} {conds[c]['words']['accuracy'] * 100:.1f}%" for c in ("original", "oracle", "recon")
+           if (conds.get(c) or {}).get("words")]
+    lines.append("word accuracy: " + ", ".join(acc))
+    return "\n".join(lines)
