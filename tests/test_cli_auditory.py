@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from lip2audspec.auditory import read_wav, wav2aud, write_wav
 from lip2audspec.cli.main import main
@@ -31,8 +32,24 @@ def test_cli_errors_are_reported_not_raised(tmp_path, capsys):
 
 
 def test_demo_round_trip(tmp_path):
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--iterations", "8"]) == 0
+    assert main(["demo", "--auditory", "--out", str(tmp_path / "demo"), "--iterations", "8", "--quiet"]) == 0
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     for name in ("original.wav", "reconstructed.wav", "round_trip.png", "spectrogram.npy"):
         assert (tmp_path / "demo" / name).is_file()
     assert summary["best_relative_error_pct"] < 15
+
+
+@pytest.mark.slow
+def test_lip_demo_tiny(tmp_path, capsys):
+    """The main demo end to end with tiny settings; a rerun resumes every stage instead of redoing it."""
+    pytest.importorskip("keras")
+    args = ["demo", "--out", str(tmp_path / "d"), "--speakers", "2", "--utterances", "6", "--ae-epochs", "1",
+            "--lip-epochs", "1", "--eval-clips", "1", "--iterations", "2", "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "report:" in out and "word accuracy: original" in out
+    summary = json.loads((tmp_path / "d" / "demo_summary.json").read_text())
+    assert (tmp_path / "d" / "report" / "index.html").is_file() and "recon" in summary
+    mtime = (tmp_path / "d" / "runs" / "lip" / "model.keras").stat().st_mtime_ns
+    assert main(args) == 0  # resumes: corpus, prepared data and trained runs are reused
+    assert (tmp_path / "d" / "runs" / "lip" / "model.keras").stat().st_mtime_ns == mtime
