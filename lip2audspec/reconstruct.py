@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .auditory import aud2wav, write_wav
+from .auditory import aud2wav, peak_normalize, write_wav
 from .data.crop import CropConfig, make_cropper
 from .data.targets import TargetConfig, spectrogram_from_target
 from .data.video import read_video
@@ -78,6 +78,8 @@ class Reconstructor:
         aud2wav iterations (default 20).
     crop : CropConfig, optional
         Override the cropper (its ``size`` must stay the model's crop size).
+    crop_method : {"mask", "haar", "landmarks"}, optional
+        Keep the run's crop settings but use another cropper (its mask boxes are dropped).
 
     Examples
     --------
@@ -86,7 +88,8 @@ class Reconstructor:
     >>> write_wav("speech.wav", out.audio, sr=out.sr)           # doctest: +SKIP
     """
 
-    def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None):
+    def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None,
+                 crop_method: str | None = None):
         run = RunDir(lip_run)
         cfg = run.config()
         if cfg.get("kind") != "lipnet":
@@ -99,6 +102,8 @@ class Reconstructor:
             raise DataError(f"{run.path}/config.json lacks the data preparation settings; retrain or pass them")
         self.target_config = TargetConfig.from_dict(prep["target"])
         self.crop_config = crop or CropConfig.from_dict(prep["crop"])
+        if crop_method is not None:
+            self.crop_config = self.crop_config.replace(method=crop_method, mask_boxes=None)
         self.window = int(prep["window"]["window"])
         self.fps = float(prep["fps"])
         self.n_iter = n_iter
@@ -160,7 +165,7 @@ class Reconstructor:
         if not np.any(spec):
             raise DataError("the predicted spectrogram is all zeros; nothing to invert")
         res = aud2wav(spec, n_iter=self.n_iter, **p.to_dict())
-        audio = res.x_best / max(np.max(np.abs(res.x_best)), 1e-12) * 0.99
+        audio = peak_normalize(res.x_best)
         t_inv = time.perf_counter() - t0
         return Reconstruction(audio=audio, sr=p.sr, target=target, spectrogram=spec, codes=codes, crops=crops,
                               errors=res.errors, timings={"lipnet": t_lip, "decode": t_dec, "aud2wav": t_inv})

@@ -64,3 +64,11 @@ def test_resample_lengths():
     assert resample(np.zeros((2, 22050)), sr_in=22050, sr_out=16000).shape == (2, 16000)
     with pytest.raises(ParameterError):
         resample(np.zeros(10), sr_in=0, sr_out=16000)
+
+
+def test_peak_normalize():
+    from lip2audspec.auditory import peak_normalize
+
+    y = peak_normalize(np.array([0.0, -0.5, 0.25]))
+    np.testing.assert_allclose(y, [0.0, -0.99, 0.495])
+    np.testing.assert_array_equal(peak_normalize(np.zeros(3)), np.zeros(3))

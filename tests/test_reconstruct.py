@@ -84,3 +84,10 @@ def test_cli_reconstruct_single_and_batch(tiny_runs, tiny_grid, tmp_path, capsys
     assert len(wavs) >= 3 and "videos reconstructed" in printed
     assert rc in (0, 1)
     assert main(["reconstruct", "-m", str(tiny_runs["lip"]), "-o", str(tmp_path / "x.wav")]) == 2
+
+
+def test_crop_method_override(tiny_runs):
+    from lip2audspec.reconstruct import Reconstructor
+
+    rec = Reconstructor(tiny_runs["lip"], n_iter=1, crop_method="landmarks")
+    assert rec.crop_config.method == "landmarks" and rec.crop_config.size == 48 and rec.crop_config.mask_boxes is None

@@ -11,7 +11,7 @@ of Lip2AudSpec (Akbari, Arora, Cao, Mesgarani, ICASSP 2018) at ``[10 10 -2 0]``.
 
 from .aud2wav import Aud2WavResult, aud2wav, aud2wavi, unitseq
 from .filterbank import N_CHANNELS, CochlearFilter, center_frequencies, cochlear_filterbank, frequency_responses, load_cochba
-from .io import load_audio, read_wav, resample, sample_rate_for_shift, write_wav
+from .io import load_audio, peak_normalize, read_wav, resample, sample_rate_for_shift, write_wav
 from .params import SUPPORTED_SHIFTS, AuditoryParams
 from .wav2aud import cochlear_response, wav2aud
 
@@ -29,6 +29,7 @@ __all__ = [
     "frequency_responses",
     "load_audio",
     "load_cochba",
+    "peak_normalize",
     "read_wav",
     "resample",
     "sample_rate_for_shift",

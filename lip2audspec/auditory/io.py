@@ -12,7 +12,7 @@ from scipy.io import wavfile
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path
 
-__all__ = ["sample_rate_for_shift", "read_wav", "write_wav", "resample", "load_audio"]
+__all__ = ["sample_rate_for_shift", "read_wav", "write_wav", "resample", "load_audio", "peak_normalize"]
 
 
 def sample_rate_for_shift(shift: int) -> int:
@@ -110,6 +110,16 @@ def load_audio(path, *, shift: int = 0) -> np.ndarray:
     return x
 
 
+def peak_normalize(x, *, peak: float = 0.99) -> np.ndarray:
+    """Scale ``x`` so that its largest absolute sample is ``peak`` (silence is returned unchanged).
+
+    ``aud2wav`` output has an arbitrary scale; this is how it is brought to a playable level.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    top = np.max(np.abs(x)) if x.size else 0.0
+    return x * (peak / top) if top > 0 else x.copy()
+
+
 def write_wav(path, x, *, sr: int, normalize: bool = False) -> Path:
     """Write mono or multi-channel audio as 16-bit PCM wav, atomically.
 
@@ -138,9 +148,7 @@ def write_wav(path, x, *, sr: int, normalize: bool = False) -> Path:
         if not np.all(np.isfinite(x)):
             raise ParameterError("audio holds NaN or infinite samples; cannot write a wav")
         if normalize:
-            peak = np.max(np.abs(x))
-            if peak > 0:
-                x = x * (0.99 / peak)
+            x = peak_normalize(x)
         x = np.round(np.clip(x, -1.0, 32767 / 32768) * 32768).astype(np.int16)
     data = x.T if x.ndim == 2 else x
     path = Path(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ParameterError
 from . import _kernels
 from .filterbank import N_CHANNELS
 from .params import AuditoryParams, as_signal
@@ -108,16 +109,12 @@ def cochlear_response(x, *, channels=None, shift: int = 0) -> np.ndarray:
     params = AuditoryParams(frame_ms=1, tc_ms=0, fac=-2, shift=shift)
     sig = as_signal(x, params)
     if sig.shape[0] != 1:
-        from ..errors import ParameterError
-
         raise ParameterError(f"cochlear_response takes one waveform (n,), got shape {np.shape(x)}")
     bank = cochlear_filterbank()
     chans = range(len(bank)) if channels is None else list(channels)
     cols = []
     for ch in chans:
         if not 0 <= int(ch) < len(bank):
-            from ..errors import ParameterError
-
             raise ParameterError(f"channel {ch} out of range: expected 0..{len(bank) - 1}")
         f = bank[int(ch)]
         cols.append(lfilter(f.b, f.a, sig[0]))

@@ -25,12 +25,7 @@ def run(args) -> int:
 
     if bool(args.video) == bool(args.batch):
         raise ParameterError("give either one VIDEO or --batch DIR")
-    rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations)
-    if args.cropper:
-        from ..data.crop import CropConfig
-
-        rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
-                            crop=CropConfig.from_dict({**rec.crop_config.to_dict(), "method": args.cropper, "mask_boxes": None}))
+    rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations, crop_method=args.cropper)
     if args.video:
         _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None)
         return 0

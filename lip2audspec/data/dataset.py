@@ -38,9 +38,6 @@ from .inputs import WindowConfig, lip_inputs, window_slices, window_starts
 
 __all__ = ["make_splits", "write_dataset", "GridDataset", "add_dataset_array"]
 
-_STR = None
-
-
 def _str_dtype():
     import h5py
 

@@ -332,7 +332,7 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
         jobs = jobs[:max_clips]
     log.info("prepare: %d clips to process, %d already done", len(jobs), done)
     _execute(jobs, config, workers=workers, progress=progress)
-    if max_clips is not None and any(True for _ in _pending(layout, speakers, work)):
+    if max_clips is not None and next(_pending(layout, speakers, work), None) is not None:
         return {"status": "interrupted", "done": done + len(jobs)}
     return _assemble(out, work, layout, speakers, config, grid_dir)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..auditory import aud2wav, wav2aud
+from ..auditory import aud2wav, peak_normalize, wav2aud
 from ..data.dataset import GridDataset
 from ..data.grid import GridLayout
 from ..data.targets import audio_for_target, auditory_target
@@ -105,8 +105,7 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
             t0 = time.perf_counter()
             r = rec.from_crops(ds.array("crops", int(i)))
             t_rec = time.perf_counter() - t0
-            oracle = aud2wav(wav2aud(original, **p.to_dict()), n_iter=n_iter, **p.to_dict()).x_best
-            oracle = oracle / max(np.abs(oracle).max(), 1e-12) * 0.99
+            oracle = peak_normalize(aud2wav(wav2aud(original, **p.to_dict()), n_iter=n_iter, **p.to_dict()).x_best)
             oracle_target = auditory_target(oracle, n_video_frames=n_frames, config=tcfg)
             metrics = {
                 "oracle": score_condition(original, oracle, sr=p.sr, ref_spec=true_target, deg_spec=oracle_target),

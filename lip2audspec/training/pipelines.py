@@ -23,7 +23,7 @@ from ..data.dataset import GridDataset
 from ..data.inputs import lip_inputs, window_starts
 from ..errors import DataError
 
-__all__ = ["EpochCounter", "frame_dataset", "window_dataset", "count_frames", "count_windows"]
+__all__ = ["EpochCounter", "frame_dataset", "window_dataset"]
 
 
 class EpochCounter:
@@ -55,17 +55,6 @@ def _clip_order(clips, shuffle: bool, seed: int, epoch: int):
     if not shuffle:
         return clips
     return clips[np.random.default_rng([seed, epoch]).permutation(len(clips))]
-
-
-def count_frames(path, clips) -> int:
-    with GridDataset(path) as ds:
-        return len(clips) * ds.array("spec", 0).shape[0] if len(clips) else 0
-
-
-def count_windows(path, clips) -> int:
-    with GridDataset(path) as ds:
-        T = ds.array("crops", 0).shape[0]
-        return len(clips) * len(window_starts(T, ds.window_config)) if len(clips) else 0
 
 
 def _dataset(gen, n_items: int, batch_size: int, x_spec, y_spec, steps: int | None):
@@ -110,11 +99,10 @@ def frame_dataset(path, clips, *, batch_size: int, shuffle: bool, seed: int = 0,
 
             yield from _batches(chunks(), batch_size, rng)
 
-    n_ch = 128
     with GridDataset(path) as ds:
-        n_ch = ds.array("spec", 0).shape[-1]
+        n_per_clip, n_ch = ds.array("spec", 0).shape
     spec = tf.TensorSpec((None, n_ch), tf.float32)
-    return _dataset(gen, count_frames(path, clips), batch_size, spec, spec, steps)
+    return _dataset(gen, len(clips) * n_per_clip, batch_size, spec, spec, steps)
 
 
 def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, shuffle: bool, seed: int = 0,
