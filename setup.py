@@ -36,8 +36,17 @@ INSTALL_REQUIRES = [
     "pocketsphinx>=5.0",
 ]
 
+NOTEBOOKS = [
+    # run the experiment notebooks (open them in any Jupyter front end; the tests execute them with nbclient)
+    "ipykernel>=6.29",
+    "ipywidgets>=8.1",  # tqdm's notebook progress bars
+    "nbclient>=0.10",
+    "nbformat>=5.10",
+]
+
 EXTRAS = {
-    "dev": ["pytest>=7", "pytest-xdist>=3"],
+    "notebooks": NOTEBOOKS,
+    "dev": ["pytest>=7", "pytest-xdist>=3", *NOTEBOOKS],
 }
 
 setup(

@@ -18,7 +18,7 @@ import numpy as np
 from .auditory import AuditoryParams, aud2wav, resample, wav2aud, write_wav
 from .fileio import write_json_atomic
 
-__all__ = ["auditory_round_trip", "lip_demo", "DEMO_SENTENCE"]
+__all__ = ["auditory_round_trip", "demo_speech", "lip_demo", "DEMO_SENTENCE"]
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,26 @@ log = logging.getLogger(__name__)
 DEMO_SENTENCE = "bin blue at f two now"
 
 
-def _demo_speech(text: str, sr: int) -> np.ndarray:
+def demo_speech(text: str = DEMO_SENTENCE, *, sr: int = 16000, voice: str = "en-us+m3", rate: int = 150) -> np.ndarray:
+    """Speech synthesized with espeak-ng (the synthetic corpus's engine), resampled to ``sr``.
+
+    Parameters
+    ----------
+    text : str
+    sr : int
+        Output sample rate (Hz).
+    voice : str
+        espeak-ng voice (e.g. ``en-us+m3``, ``en-gb+f2``).
+    rate : int
+        Speaking rate (words per minute).
+
+    Returns
+    -------
+    ndarray, float64, shape (n,)
+    """
     from .data.synthetic.speech import Voice, synthesize
 
-    utt = synthesize(text, voice=Voice(name="en-us+m3", rate=150))
+    utt = synthesize(text, voice=Voice(name=voice, rate=rate))
     return resample(utt.audio, sr_in=utt.sr, sr_out=sr)
 
 
@@ -59,7 +75,7 @@ def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30,
     params = params or AuditoryParams()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    x = _demo_speech(text, params.sr)
+    x = demo_speech(text, sr=params.sr)
     write_wav(out / "original.wav", x, sr=params.sr)
     kw = params.to_dict()
     t0 = time.perf_counter()
@@ -72,17 +88,13 @@ def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30,
     write_wav(out / "reconstructed.wav", res.x_best, sr=params.sr, normalize=True)
     spec_rec = wav2aud(res.x_best, **kw)
 
-    from .plots import _pyplot, plot_auditory_spectrogram, save_figure
+    from .plots import _pyplot, plot_auditory_spectrogram, plot_error_curve, save_figure
 
     plt = _pyplot()
     fig, axes = plt.subplots(3, 1, figsize=(8, 8.5), gridspec_kw=dict(height_ratios=[3, 3, 2]))
     plot_auditory_spectrogram(spec, frame_ms=params.frame_ms, shift=params.shift, ax=axes[0], title=f'original: "{text}"')
     plot_auditory_spectrogram(spec_rec, frame_ms=params.frame_ms, shift=params.shift, ax=axes[1], title=f"after aud2wav ({n_iter} iterations)")
-    axes[2].plot(np.arange(1, n_iter + 1), res.errors[:, 0], marker=".")
-    axes[2].set_xlabel("iteration")
-    axes[2].set_ylabel("relative error (%)")
-    axes[2].set_yscale("log")
-    axes[2].grid(True, alpha=0.3)
+    plot_error_curve(res.errors, ax=axes[2])
     fig.tight_layout()
     save_figure(fig, out / "round_trip.png")
 
@@ -123,7 +135,7 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
     from .data.synthetic import generate_corpus
     from .evaluation.evaluate import evaluate
     from .models import preset
-    from .training import RunDir, TrainConfig, train_autoencoder, train_lipnet
+    from .training import TrainConfig, train_autoencoder, train_lipnet, train_or_resume
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -144,11 +156,8 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
     times["prepare"] = time.perf_counter() - t
 
     def train(name, fn, epochs, **kw):
-        run = out / "runs" / name
         tc = TrainConfig(epochs=epochs, seed=seed, verbose=2 if progress else 0, patience=8)
-        if RunDir(run).exists and RunDir(run).file(RunDir.LAST).is_file():
-            return fn(None, run, resume=True, train_config=tc, **kw)
-        return fn(out / "prepared", run, train_config=tc, overwrite=True, **kw)
+        return train_or_resume(fn, out / "prepared", out / "runs" / name, train_config=tc, **kw)
 
     t = stage(f"train the autoencoder ({ae_epochs} epochs)")
     train("ae", train_autoencoder, ae_epochs)

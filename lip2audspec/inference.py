@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data.inputs import WindowConfig, lip_inputs, window_starts
+from .data.inputs import WindowConfig, context_windows, window_starts
 from .errors import ParameterError
 
 __all__ = ["encode", "decode", "predict_windows", "stitch_windows"]
@@ -74,11 +74,12 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
     Parameters
     ----------
     lipnet : keras.Model
-        Input (window, S, S, 3), output (k * window, D).
+        Input (window + 2 context, S, S, 3), output (k * window, D).
     crops : array_like, shape (T, S, S)
         Mouth crops of the clip (T >= window).
     window : int, optional
-        Default: the model's input length.
+        Frames per window (the targets' span). Default: the model's output frames / k; the input frames
+        beyond it are the model's context (:class:`~lip2audspec.models.LipNetConfig` ``context``).
     hop : int
         Frames between windows (1: every window; predictions are averaged where they overlap).
 
@@ -89,8 +90,13 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
     crops = np.asarray(crops)
     if crops.ndim != 3:
         raise ParameterError(f"crops must have shape (T, S, S), got {crops.shape}")
-    window = window or int(lipnet.input_shape[1])
-    S = int(lipnet.input_shape[2])
+    k = frames_per_video_frame
+    n_in, S = int(lipnet.input_shape[1]), int(lipnet.input_shape[2])
+    window = window or int(lipnet.output_shape[1]) // k
+    context, odd = divmod(n_in - window, 2)
+    if context < 0 or odd:
+        raise ParameterError(f"the lip network takes {n_in} input frames, which is not window {window} plus "
+                             f"the same context on both sides")
     if crops.shape[1:] != (S, S):
         raise ParameterError(f"crops are {crops.shape[1]}x{crops.shape[2]}; the lip network expects {S}x{S}")
     T = crops.shape[0]
@@ -99,7 +105,6 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
         raise ParameterError(f"clip has {T} frames, fewer than one window ({window})")
     if starts[-1] + window < T:  # make sure the end of the clip is covered
         starts = np.append(starts, T - window)
-    x = lip_inputs(crops)
-    windows = np.stack([x[s : s + window] for s in starts])
+    windows = context_windows(crops, starts, window=window, context=context)
     preds = lipnet.predict(windows, batch_size=batch_size, verbose=0)
-    return stitch_windows(preds, starts, n_frames=T, frames_per_video_frame=frames_per_video_frame)
+    return stitch_windows(preds, starts, n_frames=T, frames_per_video_frame=k)

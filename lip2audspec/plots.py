@@ -1,4 +1,9 @@
-"""Figures: auditory spectrograms and error curves (matplotlib, headless-safe)."""
+"""Figures for scripts, reports and notebooks (matplotlib, headless-safe).
+
+Every function draws into ``ax`` (a new figure if None) and returns the Axes, so figures compose:
+auditory spectrograms, cochlear filter responses, aud2wav error curves, bottleneck codes, mouth crops,
+training curves and per-speaker scores of an evaluation report.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ParameterError
 from .fileio import atomic_path
 
-__all__ = ["plot_auditory_spectrogram", "save_figure"]
+__all__ = [
+    "plot_auditory_spectrogram", "plot_filterbank", "plot_error_curve", "plot_codes", "plot_crops", "plot_history",
+    "plot_speaker_scores", "read_history", "save_figure",
+]
 
 
 def _pyplot():
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+    backend = matplotlib.get_backend().lower()
+    # keep Agg and notebook backends (inline, widget/ipympl); anything else may need a display
+    if not any(k in backend for k in ("agg", "inline", "ipympl", "widget", "nbagg")):
         try:
             matplotlib.use("Agg")
         except Exception:  # pragma: no cover - backend already fixed by the user
@@ -43,10 +54,10 @@ def plot_auditory_spectrogram(spec, *, frame_ms: float = 10, shift: int = 0, ax=
     """
     from .auditory.filterbank import center_frequencies
 
-    plt = _pyplot()
     spec = np.asarray(spec)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.2))
+    if spec.ndim != 2:
+        raise ParameterError(f"spec must have shape (N, channels), got {spec.shape}")
+    ax = _axes(ax, (8, 3.2))
     n = spec.shape[0]
     ax.imshow(spec.T, origin="lower", aspect="auto", cmap=cmap, extent=(0, n * frame_ms / 1000, 0, spec.shape[1]))
     cf = center_frequencies(shift=shift)
@@ -55,6 +66,201 @@ def plot_auditory_spectrogram(spec, *, frame_ms: float = 10, shift: int = 0, ax=
     ax.set_yticklabels([f"{cf[k]:.0f}" for k in ticks])
     ax.set_xlabel("time (s)")
     ax.set_ylabel("CF (Hz)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=figsize)
+    return ax
+
+
+def plot_filterbank(*, shift: int = 0, channels=None, ax=None, n_freqs: int = 4096):
+    """Magnitude responses (dB) of the cochlear filters against frequency (log axis).
+
+    Parameters
+    ----------
+    shift : int
+        Octave shift (sample rate ``16000 * 2**shift``).
+    channels : sequence of int, optional
+        0-based channels to draw (default: every 8th of the 128).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from .auditory.filterbank import center_frequencies, frequency_responses
+
+    freqs, mag = frequency_responses(n_freqs=n_freqs, shift=shift)
+    channels = list(range(0, mag.shape[0], 8)) if channels is None else list(channels)
+    ax = _axes(ax, (8, 3.2))
+    cmap = _pyplot().get_cmap("viridis")
+    cf = center_frequencies(shift=shift)
+    for j, ch in enumerate(channels):
+        db = 20 * np.log10(np.maximum(mag[ch], 1e-12))
+        ax.semilogx(freqs[1:], db[1:], color=cmap(j / max(len(channels) - 1, 1)), lw=1,
+                    label=f"{cf[ch]:.0f} Hz" if j % 4 == 0 else None)
+    ax.set_ylim(-60, 5)
+    ax.set_xlim(50, freqs[-1])
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("gain (dB)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(title="CF", fontsize=7, loc="lower left")
+    return ax
+
+
+def plot_error_curve(errors, *, ax=None, label: str | None = None):
+    """aud2wav's relative spectrogram error (%) per iteration, on a log axis.
+
+    Parameters
+    ----------
+    errors : array_like, shape (n_iter,) or (n_iter, k)
+        ``Aud2WavResult.errors`` (the first column is drawn).
+    """
+    e = np.asarray(errors, dtype=float)
+    e = e[:, 0] if e.ndim == 2 else e
+    ax = _axes(ax, (6, 2.5))
+    ax.plot(np.arange(1, len(e) + 1), e, marker=".", label=label)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("relative error (%)")
+    ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    if label:
+        ax.legend()
+    return ax
+
+
+def plot_codes(codes, *, frame_ms: float = 10, ax=None, title: str | None = None):
+    """Bottleneck codes over time: (N, D) in (0, 1), one row per bottleneck unit."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ParameterError(f"codes must have shape (N, D), got {codes.shape}")
+    ax = _axes(ax, (8, 2.4))
+    n, d = codes.shape
+    im = ax.imshow(codes.T, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                   extent=(0, n * frame_ms / 1000, 0, d), interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, pad=0.01)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("unit")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_crops(crops, *, n: int = 10, fps: float = 25.0, ax=None, title: str | None = None):
+    """A strip of ``n`` mouth crops evenly spaced through a clip ((T, S, S) grey crops)."""
+    crops = np.asarray(crops)
+    if crops.ndim != 3 or crops.shape[0] == 0:
+        raise ParameterError(f"crops must have shape (T, S, S) with T >= 1, got {crops.shape}")
+    idx = np.unique(np.linspace(0, crops.shape[0] - 1, min(n, crops.shape[0])).round().astype(int))
+    ax = _axes(ax, (min(1.2 * len(idx), 14), 1.6))
+    ax.imshow(np.concatenate([crops[i] for i in idx], axis=1), cmap="gray")
+    S = crops.shape[2]
+    ax.set_xticks([S * (j + 0.5) for j in range(len(idx))])
+    ax.set_xticklabels([f"{i / fps:.2f}s" for i in idx], fontsize=7)
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def read_history(history) -> dict:
+    """A run's training history as ``{column: ndarray}`` (run folder, ``history.csv`` path or a dict)."""
+    import csv
+
+    if isinstance(history, dict):
+        return {k: np.asarray(v, dtype=float) for k, v in history.items()}
+    path = Path(history)
+    if path.is_dir():
+        path = path / "history.csv"
+    if not path.is_file():
+        raise ParameterError(f"no training history at {path}")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ParameterError(f"{path} holds no epochs yet")
+    return {k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in rows[0]}
+
+
+def plot_history(history, *, metrics=("loss", "pearson_r"), ax=None, title: str | None = None):
+    """Training and validation curves per epoch.
+
+    Parameters
+    ----------
+    history : str, Path or dict
+        Run folder, its ``history.csv``, or ``{column: values}``.
+    metrics : sequence of str
+        Columns to draw; each with its ``val_`` twin when present (dashed).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    h = read_history(history)
+    epochs = h.get("epoch", np.arange(len(next(iter(h.values())))))
+    ax = _axes(ax, (6, 3))
+    for m in metrics:
+        if m not in h:
+            raise ParameterError(f"history has no column {m!r}; it has {sorted(h)}")
+        line, = ax.plot(epochs + 1, h[m], label=m)
+        if f"val_{m}" in h:
+            ax.plot(epochs + 1, h[f"val_{m}"], ls="--", color=line.get_color(), label=f"val_{m}")
+    ax.set_xlabel("epoch")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_speaker_scores(reports, *, metric: str = "corr2d", condition: str = "recon", ax=None, title: str | None = None):
+    """Per-speaker bars of one score from evaluation reports (``report.json`` documents).
+
+    Parameters
+    ----------
+    reports : dict
+        ``{label: report document}``, e.g. ``{"seen": seen_doc, "unseen": unseen_doc}``; each label gets
+        its own bar colour, and an "all" bar with its overall value.
+    metric : str
+        A metric of the report (``corr2d``, ``stoi``, ``estoi``, ``pesq_nb``, ``pesq_wb``) or
+        ``word_accuracy`` (in %).
+    condition : str
+        ``recon`` or ``oracle`` (``original`` for word accuracy).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    def value(group):
+        cond = group["conditions"].get(condition)
+        if cond is None:
+            return np.nan
+        if metric == "word_accuracy":
+            w = cond.get("words")
+            return 100.0 * w["accuracy"] if w else np.nan
+        m = cond["metrics"].get(metric)
+        if m is None:
+            raise ParameterError(f"report has no metric {metric!r} for {condition!r}; it has {sorted(cond['metrics'])}")
+        return np.nan if m["mean"] is None else m["mean"]
+
+    ax = _axes(ax, (7, 3))
+    x0, ticks, labels = 0, [], []
+    for j, (label, doc) in enumerate(reports.items()):
+        names = list(doc["speakers"]) + ["all"]
+        vals = [value(doc["speakers"][s]) for s in doc["speakers"]] + [value(doc["overall"])]
+        xs = np.arange(x0, x0 + len(names))
+        ax.bar(xs, vals, color=f"C{j}", label=label)
+        ticks += list(xs)
+        labels += names
+        x0 += len(names) + 1
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(labels, rotation=0, fontsize=8)
+    ax.set_ylabel(f"{metric} ({condition})")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     return ax

@@ -3,7 +3,14 @@ import pytest
 
 from lip2audspec import DataError, ParameterError
 from lip2audspec.auditory import AuditoryParams, wav2aud, write_wav
-from lip2audspec.data.inputs import WindowConfig, lip_inputs, normalize_frames, window_slices, window_starts
+from lip2audspec.data.inputs import (
+    WindowConfig,
+    context_windows,
+    lip_inputs,
+    normalize_frames,
+    window_slices,
+    window_starts,
+)
 from lip2audspec.data.targets import TargetConfig, audio_for_target, auditory_target, compress, decompress
 
 
@@ -77,3 +84,28 @@ def test_windows():
     assert (v.start, v.stop, s.start, s.stop) == (10, 15, 40, 60)
     with pytest.raises(ParameterError):
         WindowConfig(window=0)
+
+
+def test_context_windows(rng):
+    crops = rng.integers(0, 256, (12, 6, 6), dtype=np.uint8)
+    x = lip_inputs(crops)
+    starts = [0, 3, 7]
+    w0 = context_windows(crops, starts, window=5)
+    np.testing.assert_array_equal(w0, np.stack([x[s : s + 5] for s in starts]))  # context 0: the paper's input
+    w2 = context_windows(crops, starts, window=5, context=2)
+    assert w2.shape == (3, 9, 6, 6, 3) and w2.dtype == np.float32
+    # the clip's own frames get exactly their whole-clip inputs, context frames included
+    np.testing.assert_array_equal(w2[1], x[1:10])
+    np.testing.assert_array_equal(w2[2, :7], x[5:12])
+    np.testing.assert_array_equal(w2[0, 2:], x[0:7])
+    # past the ends: the first / last crop repeated, with zero differences
+    np.testing.assert_array_equal(w2[0, :2, ..., 0], np.broadcast_to(x[0, ..., 0], (2, 6, 6)))
+    assert np.all(w2[0, :3, ..., 1:] == 0)
+    np.testing.assert_array_equal(w2[2, 7:, ..., 0], np.broadcast_to(x[11, ..., 0], (2, 6, 6)))
+    assert np.all(w2[2, 7:, ..., 1] == 0) and np.all(w2[2, 8, ..., 2] == 0)
+    np.testing.assert_array_equal(w2[2, 7, ..., 2], -x[11, ..., 1])  # 2nd difference as the signal stops
+    assert context_windows(crops, [], window=5, context=1).shape == (0, 7, 6, 6, 3)
+    with pytest.raises(ParameterError, match="context"):
+        context_windows(crops, starts, window=5, context=-1)
+    with pytest.raises(ParameterError, match="window starts"):
+        context_windows(crops, [8], window=5)

@@ -138,3 +138,20 @@ def test_multiworker_strategy_single_worker(data48, tmp_path):
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads((run / "config.json").read_text())["replicas"] == 1
+
+
+def test_train_or_resume(data48, tmp_path):
+    from lip2audspec.training import train_or_resume
+
+    run = tmp_path / "ae"
+    tc = TrainConfig(epochs=1, verbose=0, tensorboard=False)
+    assert train_or_resume(train_autoencoder, data48, run, train_config=tc)["epochs_done"] == 1
+    again = train_or_resume(train_autoencoder, data48, run, train_config=tc)  # finished: nothing to do
+    assert again["epochs_done"] == 1 and again["history"] == [] and len(_history(run)) == 1
+    more = train_or_resume(train_autoencoder, data48, run, train_config=tc.replace(epochs=2))  # continues
+    assert more["epochs_done"] == 2 and len(_history(run)) == 2
+    state = json.loads((run / "state.json").read_text())
+    state["callbacks"]["early_stopping"]["stopped_epoch"] = 2  # as if early stopping had ended it
+    (run / "state.json").write_text(json.dumps(state))
+    stopped = train_or_resume(train_autoencoder, data48, run, train_config=tc.replace(epochs=5))
+    assert stopped["stopped_early"] and stopped["epochs_done"] == 2 and len(_history(run)) == 2

@@ -6,6 +6,11 @@ are windows of ``window`` consecutive frames (5 = 200 ms at 25 fps) taken every 
 paper's code used both hop 5 and hop 1...5; ``WindowConfig``). A window of video frames
 ``[s, s + window)`` is paired with the target frames ``[k s, k (s + window))`` (k = 4 spectrogram frames
 per video frame).
+
+A lip network may also see ``context`` extra frames on each side of its window (``LipNetConfig.context``;
+0 in the paper): its input is then frames ``[s - context, s + window + context)`` while its targets stay
+those of ``[s, s + window)``. :func:`context_windows` cuts such inputs, repeating the clip's first and
+last frames where the context runs past the clip's ends.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["WindowConfig", "normalize_frames", "lip_inputs", "window_starts", "window_slices"]
+__all__ = ["WindowConfig", "normalize_frames", "lip_inputs", "window_starts", "window_slices", "context_windows"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,48 @@ def window_slices(start: int, *, config: WindowConfig, frames_per_video_frame: i
     """(video slice, target slice) of the window starting at video frame ``start``."""
     k = frames_per_video_frame
     return slice(start, start + config.window), slice(k * start, k * (start + config.window))
+
+
+def context_windows(crops, starts, *, window: int, context: int = 0) -> np.ndarray:
+    """Network inputs of the windows starting at ``starts``, with ``context`` extra frames on each side.
+
+    The clip is padded at both ends by repeating its first / last crop ``context`` times *before* the
+    temporal differences are taken, so padded frames have zero differences and the clip's own frames get
+    exactly the inputs :func:`lip_inputs` gives them.
+
+    Parameters
+    ----------
+    crops : array_like, shape (T, H, W)
+        Mouth crops of one clip.
+    starts : array_like of int
+        Window start frames (0 <= s <= T - window).
+    window : int
+        Frames per window (the targets' span).
+    context : int
+        Extra input frames on each side (0: the paper's input).
+
+    Returns
+    -------
+    ndarray, float32, shape (len(starts), window + 2 * context, H, W, 3)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> context_windows(np.zeros((75, 8, 8), np.uint8), [0, 5], window=5, context=2).shape
+    (2, 9, 8, 8, 3)
+    """
+    crops = np.asarray(crops)
+    if crops.ndim != 3:
+        raise ParameterError(f"crops must have shape (T, H, W), got {crops.shape}")
+    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
+        raise ParameterError(f"context must be a non-negative integer number of frames, got {context!r}")
+    starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+    T = crops.shape[0]
+    if len(starts) and (starts.min() < 0 or starts.max() + window > T):
+        raise ParameterError(f"window starts must lie in [0, {T - window}] for {T} frames and window {window}")
+    c = int(context)
+    x = lip_inputs(np.pad(crops, ((c, c), (0, 0), (0, 0)), mode="edge") if c else crops)
+    n = window + 2 * c  # padded index s covers clip frames [s - c, s + window + c)
+    if len(starts) == 0:
+        return np.zeros((0, n) + x.shape[1:], np.float32)
+    return np.stack([x[s : s + n] for s in starts])

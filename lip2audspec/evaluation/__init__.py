@@ -1,6 +1,8 @@
 """Evaluation: spectrogram and intelligibility metrics, GRID word recognition, reports.
 
 * :mod:`.metrics`: Corr2D and frame correlation of spectrograms;
+* :mod:`.spectral`: :func:`score_autoencoder` / :func:`score_lipnet`, spectrogram-domain scores of trained
+  models on a prepared split;
 * :mod:`.intelligibility`: STOI, ESTOI (pystoi), PESQ narrow-band (8 kHz) and wide-band (16 kHz);
 * :mod:`.asr`: :class:`GridRecognizer` (pocketsphinx + GRID JSGF grammar) and :func:`word_accuracy`;
 * :mod:`.report`: :class:`ClipResult`, aggregation and :func:`write_report` (JSON, Markdown, HTML);
@@ -13,10 +15,11 @@ from .asr import SLOT_NAMES, GridRecognizer, word_accuracy
 from .browser import find_chromium, screenshot
 from .intelligibility import estoi, intelligibility_metrics, pesq_nb, pesq_wb, stoi
 from .metrics import corr2d, frame_correlation_np
-from .report import CONDITIONS, METRICS, ClipResult, aggregate, score_condition, summarize, write_report
+from .report import CONDITIONS, METRICS, ClipResult, aggregate, compare_reports, score_condition, summarize, write_report
+from .spectral import score_autoencoder, score_lipnet
 
 __all__ = [
-    "CONDITIONS", "METRICS", "SLOT_NAMES", "ClipResult", "GridRecognizer", "aggregate", "corr2d", "estoi",
-    "find_chromium", "frame_correlation_np", "intelligibility_metrics", "pesq_nb", "pesq_wb", "score_condition",
-    "screenshot", "stoi", "summarize", "word_accuracy", "write_report",
+    "CONDITIONS", "METRICS", "SLOT_NAMES", "ClipResult", "GridRecognizer", "aggregate", "compare_reports", "corr2d", "estoi",
+    "find_chromium", "frame_correlation_np", "intelligibility_metrics", "pesq_nb", "pesq_wb", "score_autoencoder",
+    "score_condition", "score_lipnet", "screenshot", "stoi", "summarize", "word_accuracy", "write_report",
 ]

@@ -52,8 +52,8 @@ from ..errors import ParameterError
 from ..fileio import atomic_path, write_json_atomic, write_text_atomic
 from .asr import SLOT_NAMES, word_accuracy
 
-__all__ = ["CONDITIONS", "METRICS", "METRIC_LABELS", "SPEC_KINDS", "ClipResult", "score_condition", "aggregate",
-           "summarize", "write_report"]
+__all__ = ["CONDITIONS", "METRICS", "METRIC_LABELS", "SPEC_KINDS", "ClipResult", "compare_reports", "score_condition",
+           "aggregate", "summarize", "write_report"]
 
 CONDITIONS = ("original", "oracle", "recon")
 SPEC_KINDS = ("true", "oracle", "recon")
@@ -335,6 +335,34 @@ def _metric_rows(summary: dict) -> list:
         rows.append((cond, {m: s["mean"] for m, s in d["metrics"].items()}, {m: s["n"] for m, s in d["metrics"].items()},
                      d["words"]))
     return rows
+
+
+def compare_reports(reports: dict, *, condition: str = "recon") -> str:
+    """A Markdown table comparing the overall results of several reports (e.g. seen vs unseen speakers).
+
+    Parameters
+    ----------
+    reports : dict
+        ``{label: report document}`` (as returned by ``evaluate`` / :func:`write_report`).
+    condition : str
+        Condition whose metrics are shown (``recon`` or ``oracle``); word accuracy is shown for all three.
+
+    Returns
+    -------
+    str
+    """
+    if not reports:
+        raise ParameterError("no reports to compare")
+    head = ["", "clips"] + [METRIC_LABELS.get(m, m) for m in METRICS] + [f"words {c}" for c in CONDITIONS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, doc in reports.items():
+        conds = doc["overall"]["conditions"]
+        means = {m: s["mean"] for m, s in (conds.get(condition) or {}).get("metrics", {}).items()}
+        words = [_pct((conds.get(c) or {}).get("words", {}).get("accuracy")) if (conds.get(c) or {}).get("words") else "–"
+                 for c in CONDITIONS]
+        lines.append("| " + " | ".join([str(label), str(doc["overall"]["n_clips"])] + [_fmt(means.get(m)) for m in METRICS]
+                                       + words) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _markdown(doc: dict) -> str:

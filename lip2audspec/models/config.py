@@ -228,7 +228,12 @@ class LipNetConfig(_ConfigMixin):
     Parameters
     ----------
     window : int
-        Video frames per input window (paper: 5 = 200 ms at 25 fps).
+        Video frames per window (paper: 5 = 200 ms at 25 fps): the span of the predicted targets.
+    context : int
+        Extra input frames on each side of the window (paper: 0). With ``context = c`` the network sees
+        ``window + 2 c`` frames and still predicts the codes of the central ``window`` frames, so every
+        predicted frame has look-ahead and look-back (coarticulation; the mouth often moves before the
+        sound). Not in the paper; the ``small`` preset uses 2.
     crop_size : int
         Mouth-crop side S in pixels (paper: 128). Must survive the pools: ``crop_size >> len(pool_after) >= 1``.
     channels : int
@@ -285,6 +290,7 @@ class LipNetConfig(_ConfigMixin):
     KIND = "lipnet"
 
     window: int = 5
+    context: int = 0
     crop_size: int = 128
     channels: int = 3
     conv_filters: tuple = (32, 32, 32, 64, 64, 128, 128)
@@ -318,6 +324,7 @@ class LipNetConfig(_ConfigMixin):
                      "out_dim", "batch_size"):
             _check_int(self, name)
         _check_int(self, "lr_patience", lo=0)
+        _check_int(self, "context", lo=0)
         _check_int_tuple(self, "conv_filters")
         n = len(self.conv_filters)
         for name in ("pool_after", "dropout_after"):
@@ -357,8 +364,8 @@ class LipNetConfig(_ConfigMixin):
 
     @property
     def input_shape(self) -> tuple:
-        """``(window, crop_size, crop_size, channels)``."""
-        return (self.window, self.crop_size, self.crop_size, self.channels)
+        """``(window + 2 * context, crop_size, crop_size, channels)``."""
+        return (self.window + 2 * self.context, self.crop_size, self.crop_size, self.channels)
 
     @property
     def output_shape(self) -> tuple:

@@ -18,6 +18,7 @@ the learning rate is multiplied by ``replicas`` (linear scaling rule).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -217,6 +218,7 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
         callbacks.append(RunState(run, counter, tracked, state.get("callbacks") if resume else None))
         t0 = time.perf_counter()
         hist = model.fit(train_ds[0], validation_data=train_ds[1], epochs=train_config.epochs, initial_epoch=initial_epoch,
+                         shuffle=False,  # the pipelines shuffle (seeded, resumable); silences a Keras warning
                          callbacks=callbacks, verbose=train_config.verbose)
         seconds = time.perf_counter() - t0
         epochs_run = len(hist.history.get("loss", []))
@@ -317,11 +319,47 @@ def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainCo
         raise ParameterError("; ".join(problems))
 
     build = _builder(build_lipnet, compile_lipnet)
-    make_datasets = _split_datasets(path, train_config, window_dataset)
+    make_datasets = _split_datasets(path, train_config, functools.partial(window_dataset, context=model_config.context))
 
     extra = {"autoencoder_run": str(Path(autoencoder_run).resolve()) if autoencoder_run else None}
     return _fit("lipnet", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
                 resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
+
+
+def train_or_resume(train_fn, data_path, run_dir, *, train_config: TrainConfig, **kwargs) -> dict:
+    """Start a run, or resume it if ``run_dir`` already holds one (a finished run is not retrained).
+
+    Handy in notebooks and demos that are re-run: the first call trains, later calls continue an
+    interrupted run up to ``train_config.epochs`` or return at once.
+
+    Parameters
+    ----------
+    train_fn : callable
+        :func:`train_autoencoder` or :func:`train_lipnet`.
+    data_path, run_dir
+        As for ``train_fn``.
+    train_config : TrainConfig
+        Settings of a new run; on resume only its ``epochs`` (and verbosity) apply, the run's own
+        settings stay.
+    **kwargs
+        Passed to ``train_fn`` (``model_config`` for a new run, ``autoencoder_run``).
+
+    Returns
+    -------
+    dict
+        ``train_fn``'s summary.
+    """
+    run = RunDir(run_dir)
+    if run.exists and run.file(RunDir.LAST).is_file():
+        state = run.state()
+        if ((state.get("callbacks") or {}).get("early_stopping") or {}).get("stopped_epoch", 0):
+            log.info("%s stopped early at epoch %d; not resumed", run.path, state.get("epoch", 0))
+            return {"run": str(run.path), "epochs_done": int(state.get("epoch", 0)), "history": [], "stopped_early": True}
+        kwargs.pop("model_config", None)
+        saved = TrainConfig.from_dict(run.config()["train"])
+        tc = saved.replace(epochs=train_config.epochs, verbose=train_config.verbose)
+        return train_fn(None, run_dir, resume=True, train_config=tc, **kwargs)
+    return train_fn(data_path, run_dir, train_config=train_config, overwrite=True, **kwargs)
 
 
 def _builder(build_model, compile_model):

@@ -9,8 +9,8 @@ Batches are assembled in a Python generator that reads clips from the HDF5 file 
   epoch), so a resumed run draws exactly the order an uninterrupted run would have drawn.
 
 Lip-network windows are cut from whole-clip inputs (normalised frame, 1st and 2nd difference;
-:func:`lip2audspec.data.inputs.lip_inputs`), so differences at a window's first frame use the preceding
-frames of the clip.
+:func:`lip2audspec.data.inputs.context_windows`), so differences at a window's first frame use the
+preceding frames of the clip; with ``context`` the inputs extend that many frames beyond each side.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ..data.dataset import GridDataset
-from ..data.inputs import lip_inputs, window_starts
+from ..data.inputs import context_windows, window_starts
 from ..errors import DataError
 
 __all__ = ["EpochCounter", "frame_dataset", "window_dataset"]
@@ -106,8 +106,9 @@ def frame_dataset(path, clips, *, batch_size: int, shuffle: bool, seed: int = 0,
 
 
 def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, shuffle: bool, seed: int = 0,
-                   counter: EpochCounter | None = None, shuffle_clips: int = 32, steps: int | None = None):
-    """Lip-network batches ``(windows (B, W, S, S, 3), targets (B, k W, D))`` from ``clips``.
+                   counter: EpochCounter | None = None, shuffle_clips: int = 32, steps: int | None = None,
+                   context: int = 0):
+    """Lip-network batches ``(windows (B, W + 2 context, S, S, 3), targets (B, k W, D))`` from ``clips``.
 
     Returns
     -------
@@ -135,14 +136,13 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
                 for i in range(0, len(order), shuffle_clips):
                     xs, ys = [], []
                     for c in order[i : i + shuffle_clips]:
-                        x = lip_inputs(ds.array("crops", int(c)))
                         y = ds.array(target, int(c)).astype(np.float32)
-                        xs.append(np.stack([x[s : s + wc.window] for s in starts]))
+                        xs.append(context_windows(ds.array("crops", int(c)), starts, window=wc.window, context=context))
                         ys.append(np.stack([y[k * s : k * (s + wc.window)] for s in starts]))
                     yield np.concatenate(xs), np.concatenate(ys)
 
             yield from _batches(chunks(), batch_size, rng)
 
-    x_spec = tf.TensorSpec((None, wc.window, S, S, 3), tf.float32)
+    x_spec = tf.TensorSpec((None, wc.window + 2 * context, S, S, 3), tf.float32)
     y_spec = tf.TensorSpec((None, k * wc.window, D), tf.float32)
     return _dataset(gen, len(clips) * len(starts), batch_size, x_spec, y_spec, steps)
