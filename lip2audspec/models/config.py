@@ -396,12 +396,16 @@ PRESETS = types.MappingProxyType({
     # As published (paper + authors' code).
     "paper": ModelPreset("paper", AutoencoderConfig(), LipNetConfig()),
     # CPU preset: 48x48 crops (5 pools: 48 -> 24 -> 12 -> 6 -> 3 -> 1), conv filters 8-8-16-16-32-32-64,
-    # LSTM 128, Dense 256, same bottleneck width 32, learning rate 1e-3 (fewer, faster epochs). One training
-    # step of 32 windows takes about 0.15-0.25 s on 2 CPU cores (Keras 3.15 / TF 2.21, no XLA). Same builders.
+    # LSTM 128, Dense 256, same bottleneck width 32, learning rate 1e-3 (fewer, faster epochs), and 2 frames
+    # of input context on each side of the 5-frame window (9 frames in, the central 5 frames' codes out):
+    # on the demo corpus this raised held-out Corr2D from 0.848 to 0.891 and word accuracy from 24 % to
+    # 36 % at the same 30 epochs. One training step of 32 windows takes about 0.16 s on 2 CPU cores
+    # (Keras 3.15 / TF 2.21, no XLA). Same builders.
     "small": ModelPreset(
         "small",
         AutoencoderConfig(encoder_units=(256, 64), decoder_units=(64, 256), learning_rate=1e-3),
         LipNetConfig(
+            context=2,
             crop_size=48,
             conv_filters=(8, 8, 16, 16, 32, 32, 64),
             lstm_units=128,
