@@ -25,7 +25,7 @@ def _pyplot():
 
     backend = matplotlib.get_backend().lower()
     # keep Agg and notebook backends (inline, widget/ipympl); anything else may need a display
-    if not any(k in backend for k in ("agg", "inline", "ipympl", "widget", "nbagg")):
+    if backend != "agg" and not any(k in backend for k in ("inline", "ipympl", "widget", "nbagg")):
         try:
             matplotlib.use("Agg")
         except Exception:  # pragma: no cover - backend already fixed by the user
