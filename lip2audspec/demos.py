@@ -2,6 +2,7 @@
 
 * :func:`lip_demo`, the main job: a synthetic multi-speaker GRID corpus -> preparation -> the ``small``
   autoencoder and lip network -> speech reconstructed from held-out videos -> evaluation report;
+* :func:`synthetic_dataset`: a synthetic (or real) GRID folder prepared for training, as the notebooks use it;
 * :func:`auditory_round_trip`: synthesized speech -> auditory spectrogram (wav2aud, [10 10 -2 0]) ->
   waveform (aud2wav), with wav files and a figure.
 """
@@ -18,7 +19,7 @@ import numpy as np
 from .auditory import AuditoryParams, aud2wav, resample, wav2aud, write_wav
 from .fileio import write_json_atomic
 
-__all__ = ["auditory_round_trip", "demo_speech", "lip_demo", "DEMO_SENTENCE"]
+__all__ = ["auditory_round_trip", "demo_speech", "lip_demo", "synthetic_dataset", "DEMO_SENTENCE"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,51 @@ def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30,
     write_json_atomic(out / "summary.json", summary)
     log.debug("round trip: %s", json.dumps(summary))
     return summary
+
+
+def synthetic_dataset(work, *, speakers: int = 4, utterances: int = 80, cropper: str = "haar", crop_size: int = 48,
+                      unseen=(), seed: int = 0, workers: int = 2, grid_dir=None, grid_name: str = "grid",
+                      prepared_name: str = "prepared", progress: bool = True) -> tuple:
+    """Generate (or reuse) a synthetic GRID corpus and prepare it; both steps resume and skip finished work.
+
+    Parameters
+    ----------
+    work : str or Path
+        Working folder: the corpus goes to ``work/grid_name``, the prepared data to ``work/prepared_name``.
+    speakers, utterances : int
+        Size of the synthetic corpus.
+    cropper : {"haar", "landmarks", "mask"}
+        Mouth cropper.
+    crop_size : int
+        Crop side in pixels (the ``small`` preset: 48).
+    unseen : tuple of str
+        Speakers held out entirely (their clips form ``unseen/test``).
+    seed : int
+        Corpus and split seed.
+    workers : int
+        Processes for generation and preparation.
+    grid_dir : str or Path, optional
+        A real GRID folder to prepare instead of generating one (prepared into ``work/<prepared_name>_grid``,
+        never mixed with the synthetic data).
+
+    Returns
+    -------
+    (Path, Path, dict)
+        The GRID folder, the prepared folder and :func:`~lip2audspec.data.prepare.prepare_grid`'s summary.
+    """
+    from .data.crop import CropConfig
+    from .data.prepare import PrepareConfig, prepare_grid
+    from .data.synthetic import generate_corpus
+
+    work = Path(work)
+    if grid_dir:
+        grid, prepared = Path(grid_dir), work / f"{prepared_name}_grid"
+    else:
+        grid, prepared = work / grid_name, work / prepared_name
+        generate_corpus(grid, speakers=speakers, utterances=utterances, seed=seed, workers=workers, progress=progress)
+    config = PrepareConfig(crop=CropConfig(method=cropper, size=crop_size), unseen=tuple(unseen), seed=seed)
+    summary = prepare_grid(grid, prepared, workers=workers, progress=progress, config=config)
+    return grid, prepared, summary
 
 
 def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0, workers: int = 2, ae_epochs: int = 30,

@@ -358,8 +358,7 @@ def compare_reports(reports: dict, *, condition: str = "recon") -> str:
     for label, doc in reports.items():
         conds = doc["overall"]["conditions"]
         means = {m: s["mean"] for m, s in (conds.get(condition) or {}).get("metrics", {}).items()}
-        words = [_pct((conds.get(c) or {}).get("words", {}).get("accuracy")) if (conds.get(c) or {}).get("words") else "–"
-                 for c in CONDITIONS]
+        words = [_pct(((conds.get(c) or {}).get("words") or {}).get("accuracy")) for c in CONDITIONS]
         lines.append("| " + " | ".join([str(label), str(doc["overall"]["n_clips"])] + [_fmt(means.get(m)) for m in METRICS]
                                        + words) + " |")
     return "\n".join(lines) + "\n"
