@@ -10,8 +10,8 @@ Laboratory, University of Maryland; T. Chi, P. Ru, S. Shamma) ``wav2aud`` /
 ``aud2wav``; see :mod:`lip2audspec.auditory`.
 """
 
-from .errors import DataError, ParameterError
+from .errors import DataError, Lip2AudSpecError, ModelError, ParameterError
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "ParameterError", "DataError"]
+__all__ = ["__version__", "Lip2AudSpecError", "ParameterError", "DataError", "ModelError"]
