@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data.inputs import WindowConfig, context_windows, window_starts
+from .data.inputs import WindowConfig, context_windows, resize_crops, window_starts
 from .errors import ParameterError
 
 __all__ = ["encode", "decode", "predict_windows", "stitch_windows"]
@@ -75,8 +75,8 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
     ----------
     lipnet : keras.Model
         Input (window + 2 context, S, S, 3), output (k * window, D).
-    crops : array_like, shape (T, S, S)
-        Mouth crops of the clip (T >= window).
+    crops : array_like, shape (T, S', S')
+        Mouth crops of the clip (T >= window); resized to the model's S x S if S' differs.
     window : int, optional
         Frames per window (the targets' span). Default: the model's output frames / k; the input frames
         beyond it are the model's context (:class:`~lip2audspec.models.LipNetConfig` ``context``).
@@ -97,8 +97,9 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
     if context < 0 or odd:
         raise ParameterError(f"the lip network takes {n_in} input frames, which is not window {window} plus "
                              f"the same context on both sides")
-    if crops.shape[1:] != (S, S):
-        raise ParameterError(f"crops are {crops.shape[1]}x{crops.shape[2]}; the lip network expects {S}x{S}")
+    if crops.shape[1] != crops.shape[2]:
+        raise ParameterError(f"crops must be square, got {crops.shape[1]}x{crops.shape[2]}")
+    crops = resize_crops(crops, S)  # crops of another size are resized as in training
     T = crops.shape[0]
     starts = window_starts(T, WindowConfig(window=window, hop=hop))
     if len(starts) == 0:

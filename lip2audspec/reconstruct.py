@@ -77,7 +77,7 @@ class Reconstructor:
     n_iter : int
         aud2wav iterations (default 20).
     crop : CropConfig, optional
-        Override the cropper (its ``size`` must stay the model's crop size).
+        Override the cropper (crops of another size than the model's are resized, as in training).
     crop_method : {"mask", "haar", "landmarks"}, optional
         Keep the run's crop settings but use another cropper (its mask boxes are dropped).
 
@@ -109,9 +109,6 @@ class Reconstructor:
         self.n_iter = n_iter
         self.lipnet = run.load_model("best")
         self.autoencoder = RunDir(ae_run).load_model("best")
-        size = int(self.lipnet.input_shape[2])
-        if self.crop_config.size != size:
-            raise ParameterError(f"crop size {self.crop_config.size} differs from the model's {size}")
         self._cropper = None
         self.lip_run, self.autoencoder_run = run.path, Path(ae_run)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lip2audspec import DataError, ParameterError
-from lip2audspec.data.dataset import GridDataset, add_dataset_array, make_splits, write_dataset
+from lip2audspec.data.dataset import DatasetSpec, GridDataset, add_dataset_array, make_splits, write_dataset
 from lip2audspec.data.inputs import WindowConfig, lip_inputs
 
 
@@ -20,6 +20,10 @@ def _clips(rng, speakers=("s1", "s2", "s3"), per=10, T=15, S=16):
 
 def _manifest(window=WindowConfig()):
     return {"config": {"window": window.to_dict()}, "frames_per_video_frame": 4}
+
+
+def _spec(window=WindowConfig(), T=15, S=16):
+    return DatasetSpec(crop_size=S, n_frames=T, window=window.window, hop=window.hop)
 
 
 def test_splits_are_deterministic_and_disjoint():
@@ -43,7 +47,8 @@ def test_splits_are_deterministic_and_disjoint():
 def test_write_read_windows(tmp_path, rng):
     clips = _clips(rng)
     splits = make_splits([c["speaker"] for c in clips], [c["id"] for c in clips], unseen=["s3"])
-    path = write_dataset(tmp_path / "d.h5", clips, splits=splits, manifest=_manifest(WindowConfig(window=5, hop=2)))
+    path = write_dataset(tmp_path / "d.h5", clips, splits=splits, manifest=_manifest(WindowConfig(window=5, hop=2)),
+                         spec=_spec(WindowConfig(window=5, hop=2)))
     assert not list(tmp_path.glob(".*"))
     with GridDataset(path) as ds:
         assert len(ds) == 30 and ds.speakers == ["s1", "s2", "s3"]
@@ -62,7 +67,7 @@ def test_write_read_windows(tmp_path, rng):
 
 def test_add_bottleneck(tmp_path, rng):
     clips = _clips(rng, speakers=("s1",), per=4)
-    path = write_dataset(tmp_path / "d.h5", clips, splits={"seen/train": np.arange(4)}, manifest=_manifest())
+    path = write_dataset(tmp_path / "d.h5", clips, splits={"seen/train": np.arange(4)}, manifest=_manifest(), spec=_spec())
     bn = rng.random((4, 60, 32)).astype(np.float32)
     add_dataset_array(path, "bottleneck", bn, attrs={"encoder": "run1"})
     with pytest.raises(DataError, match="already has"):
@@ -72,13 +77,31 @@ def test_add_bottleneck(tmp_path, rng):
     with GridDataset(path) as ds:
         _, y = ds.window(0, 5, target="bottleneck")
         np.testing.assert_array_equal(y, bn[0, 20:40])
+        assert ds.spec.derived == {"bottleneck": {"dim": 32, "encoder": "run1"}}
+        assert ds.spec.target_dim("bottleneck") == 32 and ds.spec.target_dim("spec") == 128
+        with pytest.raises(DataError, match="no 'other' targets"):
+            ds.spec.target_dim("other")
+
+
+def test_spec_must_match_clips(tmp_path, rng):
+    clips = _clips(rng, speakers=("s1",), per=2)
+    with pytest.raises(DataError, match="dataset spec says"):
+        write_dataset(tmp_path / "m.h5", clips, splits={}, manifest={}, spec=_spec(S=48))
+    assert not (tmp_path / "m.h5").exists()
+
+
+def test_unreadable_dataset_is_a_data_error(tmp_path):
+    bad = tmp_path / "dataset.h5"
+    bad.write_bytes(b"not an hdf5 file" * 10)
+    with pytest.raises(DataError, match="cannot open"):
+        GridDataset(bad)
 
 
 def test_write_rejects_empty_and_ragged(tmp_path, rng):
     with pytest.raises(DataError, match="no valid clips"):
-        write_dataset(tmp_path / "e.h5", [], splits={}, manifest={})
+        write_dataset(tmp_path / "e.h5", [], splits={}, manifest={}, spec=_spec())
     clips = _clips(rng, speakers=("s1",), per=2)
     clips[1]["crops"] = clips[1]["crops"][:10]
     with pytest.raises(DataError, match="different shapes"):
-        write_dataset(tmp_path / "r.h5", clips, splits={}, manifest={})
+        write_dataset(tmp_path / "r.h5", clips, splits={}, manifest={}, spec=_spec())
     assert not (tmp_path / "r.h5").exists()

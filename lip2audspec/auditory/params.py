@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Config
 from ..errors import ParameterError
 from .filterbank import N_CHANNELS
 
@@ -27,7 +28,7 @@ def _is_real_number(v) -> bool:
 
 
 @dataclass(frozen=True)
-class AuditoryParams:
+class AuditoryParams(Config):
     """Parameters of ``wav2aud`` / ``aud2wav``, validated on creation.
 
     Parameters
@@ -111,13 +112,6 @@ class AuditoryParams:
     def to_nsl(self) -> list:
         """NSL's ``paras`` vector ``[frame_ms, tc_ms, fac, shift]``."""
         return [self.frame_ms, self.tc_ms, self.fac, self.shift]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "AuditoryParams":
-        return cls(**d)
 
     def n_frames(self, n_samples: int) -> int:
         """Frames wav2aud produces for ``n_samples`` input samples: ``ceil(n / frame_len)``."""

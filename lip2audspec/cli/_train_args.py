@@ -10,10 +10,13 @@ def add_common(parser) -> None:
     g = parser.add_mutually_exclusive_group(required=True)
     g.add_argument("--run", help="new run folder (config.json, model.keras, best.keras, history.csv, logs/)")
     g.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last finished epoch")
-    parser.add_argument("--preset", default="small", choices=["small", "paper"], help="model preset (default small)")
-    parser.add_argument("--model-config", help="model config JSON (overrides --preset)")
+    parser.add_argument("--preset", default="small", choices=["small", "paper"],
+                        help="model preset: the model config and its optimiser settings (default small; prepare with the "
+                             "same --preset so the crops need no resizing)")
+    parser.add_argument("--model-config", help="model config JSON (overrides the preset's model config)")
     parser.add_argument("--epochs", type=int, default=None, help="last epoch (default 30; with --resume, the run's)")
-    parser.add_argument("--batch-size", type=int, help="per-replica batch size (default: the model config's)")
+    parser.add_argument("--batch-size", type=int, help="per-replica batch size (default: the preset's)")
+    parser.add_argument("--learning-rate", type=float, help="Adam learning rate (default: the preset's)")
     parser.add_argument("--patience", type=int, default=10, help="early stopping patience in epochs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
@@ -28,17 +31,16 @@ def add_common(parser) -> None:
 
 
 def train_config(args):
-    from ..training import TrainConfig
-    from ..training.runs import RunDir
+    from ..training import RunDir, TrainConfig
 
-    base = TrainConfig()
+    base = TrainConfig()  # unset optimiser settings come from the preset (train_autoencoder / train_lipnet)
     if args.resume:
-        base = TrainConfig.from_dict(RunDir(args.resume).config()["train"])
+        base = RunDir(args.resume).train_config()
     changes = dict(patience=args.patience, seed=args.seed, strategy=args.strategy, scale_lr=not args.no_scale_lr,
                    tensorboard=not args.no_tensorboard)
     if args.resume:  # keep the run's settings unless given explicitly
         changes = {}
-    for name in ("epochs", "batch_size", "max_train_clips", "steps_per_epoch", "verbose"):
+    for name in ("epochs", "batch_size", "learning_rate", "max_train_clips", "steps_per_epoch", "verbose"):
         v = getattr(args, name)
         if v is not None:
             changes[name] = v

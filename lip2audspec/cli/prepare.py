@@ -13,9 +13,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], default="landmarks",
                         help="mouth cropper: landmarks (dlib, per frame; default), haar (face box on the first frame, as the original code), mask (fixed box per speaker)")
-    parser.add_argument("--crop-size", type=int, default=128, help="crop side in pixels (paper: 128)")
+    parser.add_argument("--preset", choices=["small", "paper"], default="small",
+                        help="model preset the dataset is for: sets the crop size (small 48, paper 128) and the window "
+                             "(default small, the training scripts' default)")
+    parser.add_argument("--crop-size", type=int, default=None, help="crop side in pixels (default: the preset's)")
     parser.add_argument("--mask-boxes", help="JSON file {speaker: [x0, y0, x1, y1]} for --cropper mask (default: estimated)")
-    parser.add_argument("--window", type=int, default=5, help="frames per window (paper: 5 = 200 ms)")
+    parser.add_argument("--window", type=int, default=None, help="frames per window (default: the preset's, 5 = 200 ms)")
     parser.add_argument("--hop", type=int, default=5, help="frames between windows (default 5)")
     parser.add_argument("--fractions", nargs=3, type=float, default=[0.8, 0.1, 0.1], metavar=("TRAIN", "VAL", "TEST"))
     parser.add_argument("--seed", type=int, default=0, help="split seed")
@@ -32,17 +35,19 @@ def build_config(args):
     from ..data.prepare import PrepareConfig
     from ..data.targets import TargetConfig
 
+    from ..models.config import preset
+
     if args.config:
-        with open(args.config) as fh:
-            return PrepareConfig.from_dict(json.load(fh))
-    crop = {"method": args.cropper, "size": args.crop_size}
+        return PrepareConfig.load_json(args.config)
+    lip = preset(args.preset).lipnet
+    crop = {"method": args.cropper, "size": args.crop_size or lip.crop_size}
     if args.mask_boxes:
         with open(args.mask_boxes) as fh:
             crop["mask_boxes"] = {k: tuple(v) for k, v in json.load(fh).items()}
     return PrepareConfig(
         crop=CropConfig.from_dict({**CropConfig().to_dict(), **crop}),
         target=TargetConfig(drop_first=args.drop_first, power=args.power),
-        window=WindowConfig(window=args.window, hop=args.hop),
+        window=WindowConfig(window=args.window or lip.window, hop=args.hop),
         fractions=tuple(args.fractions), unseen=tuple(args.unseen), seed=args.seed,
     )
 

@@ -15,7 +15,8 @@ def run(args) -> int:
     prologue(args)
     from ..training import train_autoencoder
 
-    res = train_autoencoder(args.data, args.resume or args.run, model_config=model_config(args, "autoencoder"),
+    res = train_autoencoder(args.data, args.resume or args.run, preset=args.preset,
+                            model_config=model_config(args, "autoencoder"),
                             train_config=train_config(args), resume=bool(args.resume), overwrite=args.overwrite)
     _summary(res)
     return 0

@@ -18,7 +18,7 @@ def run(args) -> int:
     prologue(args)
     from ..training import train_lipnet
 
-    res = train_lipnet(args.data, args.resume or args.run, model_config=model_config(args, "lipnet"),
+    res = train_lipnet(args.data, args.resume or args.run, preset=args.preset, model_config=model_config(args, "lipnet"),
                        train_config=train_config(args), autoencoder_run=args.autoencoder, resume=bool(args.resume),
                        overwrite=args.overwrite)
     _summary(res)

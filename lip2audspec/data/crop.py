@@ -36,11 +36,12 @@ import functools
 import logging
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..config import Config
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path
 from .video import Video, read_video
@@ -81,7 +82,7 @@ def _box4(v, what: str) -> tuple:
 
 
 @dataclass(frozen=True)
-class CropConfig:
+class CropConfig(Config):
     """How mouth crops are made.
 
     Parameters
@@ -157,26 +158,6 @@ class CropConfig:
         object.__setattr__(self, "size", int(self.size))
         object.__setattr__(self, "scale", float(self.scale))
 
-    def to_dict(self) -> dict:
-        """JSON-ready dict (inverse of :meth:`from_dict`)."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["haar_mouth"] = list(self.haar_mouth)
-        d["mask_boxes"] = None if self.mask_boxes is None else {k: list(v) for k, v in self.mask_boxes.items()}
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CropConfig":
-        if not isinstance(d, dict):
-            raise ParameterError(f"CropConfig.from_dict needs a dict, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ParameterError(f"unknown CropConfig keys {sorted(unknown)}; expected a subset of {sorted(known)}")
-        return cls(**d)
-
-    def replace(self, **changes) -> "CropConfig":
-        """A copy with some fields changed (validated)."""
-        return CropConfig.from_dict({**self.to_dict(), **changes})
 
 
 @dataclass

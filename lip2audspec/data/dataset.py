@@ -14,6 +14,11 @@ dataset                shape, dtype               content
 ``bottleneck``         (N, T * k, D) float32      added later from a trained autoencoder
 =====================  =========================  ==================================================
 
+``attrs['spec']`` holds the :class:`DatasetSpec`: the one owner of what a clip holds (crop size, frames,
+target frames per video frame, channels, windows, where the audio came from, the preparation config and
+the derived targets added later). Readers take shapes from it instead of peeking at arrays, and the
+training code checks a model against it in one place (:func:`lip2audspec.training.check_model_fits`).
+
 Datasets are chunked one clip per chunk and gzip-compressed. The network inputs (normalised frame and
 its temporal differences, windows of 5 frames) are derived from ``crops`` on the fly
 (:mod:`lip2audspec.data.inputs`), so overlapping windows cost no disk space; ``windows(split)`` lists the
@@ -28,15 +33,129 @@ held-out speakers.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..config import Config, check_choice, check_int, check_real
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path
 from .inputs import WindowConfig, lip_inputs, window_slices, window_starts
 
-__all__ = ["make_splits", "write_dataset", "GridDataset", "add_dataset_array"]
+__all__ = ["DatasetSpec", "AUDIO_SOURCES", "make_splits", "write_dataset", "GridDataset", "add_dataset_array",
+           "dataset_file"]
+
+#: where a dataset's speech came from: a separate wav file per clip, or the audio track of the video file
+AUDIO_SOURCES = ("wav", "video")
+
+
+@dataclass(frozen=True)
+class DatasetSpec(Config):
+    """What every clip of a prepared dataset holds: the contract between preparation and the models.
+
+    Written into ``dataset.h5`` (``attrs['spec']``) and ``manifest.json`` by preparation, read once by
+    :class:`GridDataset` (``ds.spec``); derived targets (the autoencoder's bottleneck codes) are recorded
+    in :attr:`derived` when :func:`add_dataset_array` adds them.
+
+    Parameters
+    ----------
+    crop_size : int
+        Side S of the square grayscale mouth crops in pixels.
+    n_frames : int
+        Video frames per clip T.
+    fps : float
+        Video frame rate.
+    frames_per_video_frame : int
+        Target (spectrogram) frames per video frame k (4: 10 ms frames, 40 ms video frames).
+    spec_channels : int
+        Channels of a target frame (128 NSL channels).
+    input_channels : int
+        Channels of the lip network's input derived from the crops (3: frame, 1st and 2nd difference).
+    window, hop : int
+        Window length and hop in video frames recorded at preparation (models may use their own hop).
+    audio_source : {"wav", "video"}
+        Where the speech came from: a separate wav per clip, or the video file's own audio track.
+    prepare : dict
+        The :class:`~lip2audspec.data.prepare.PrepareConfig` as a dict (empty when unknown).
+    derived : dict
+        Targets added after preparation: name -> ``{"dim": D, ...}`` (e.g. ``"bottleneck"`` with the
+        autoencoder run that made it).
+
+    Examples
+    --------
+    >>> spec = DatasetSpec(crop_size=48)
+    >>> spec.target_frames, spec.with_derived("bottleneck", dim=32).derived
+    (300, {'bottleneck': {'dim': 32}})
+    """
+
+    KIND = "dataset-spec"
+
+    crop_size: int = 128
+    n_frames: int = 75
+    fps: float = 25.0
+    frames_per_video_frame: int = 4
+    spec_channels: int = 128
+    input_channels: int = 3
+    window: int = 5
+    hop: int = 5
+    audio_source: str = "wav"
+    prepare: dict = field(default_factory=dict)
+    derived: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for name in ("crop_size", "n_frames", "frames_per_video_frame", "spec_channels", "input_channels", "window",
+                     "hop"):
+            check_int(self, name)
+        check_real(self, "fps", lo=0.0, lo_open=True)
+        check_choice(self, "audio_source", AUDIO_SOURCES)
+        for name in ("prepare", "derived"):
+            if not isinstance(getattr(self, name), dict):
+                raise ParameterError(f"DatasetSpec.{name} must be a dict, got {type(getattr(self, name)).__name__}")
+        for k, v in self.derived.items():
+            if not isinstance(v, dict) or "dim" not in v:
+                raise ParameterError(f"DatasetSpec.derived[{k!r}] must be a dict with a 'dim' entry, got {v!r}")
+
+    @property
+    def target_frames(self) -> int:
+        """Target frames per clip, ``k * n_frames``."""
+        return self.frames_per_video_frame * self.n_frames
+
+    @property
+    def window_config(self) -> WindowConfig:
+        return WindowConfig(window=self.window, hop=self.hop)
+
+    def target_dim(self, name: str) -> int:
+        """Width of target ``name``: ``"spec"`` or a derived target; ``DataError`` if absent."""
+        if name == "spec":
+            return self.spec_channels
+        if name not in self.derived:
+            raise DataError(f"the dataset has no '{name}' targets (derived targets: {sorted(self.derived) or 'none'})")
+        return int(self.derived[name]["dim"])
+
+    def with_derived(self, name: str, **info) -> "DatasetSpec":
+        """A copy that records derived target ``name`` (``info`` must hold ``dim``)."""
+        return self.replace(derived={**self.derived, name: dict(info)})
+
+    @classmethod
+    def from_prepared(cls, config: dict, *, crop_size: int, n_frames: int, spec_channels: int,
+                      audio_source: str = "wav") -> "DatasetSpec":
+        """The spec of a dataset prepared with ``config`` (a PrepareConfig dict) and these clip shapes."""
+        target = config["target"]
+        k = int(round(1000.0 / float(target["fps"]) / float(target["auditory"]["frame_ms"])))
+        return cls(crop_size=crop_size, n_frames=n_frames, fps=float(config["fps"]), frames_per_video_frame=k,
+                   spec_channels=spec_channels, window=int(config["window"]["window"]),
+                   hop=int(config["window"]["hop"]), audio_source=audio_source, prepare=dict(config))
+
+
+def dataset_file(path) -> Path:
+    """``dataset.h5`` given a prepared folder or the file itself (``FileNotFoundError`` if missing)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "dataset.h5"
+    if not p.is_file():
+        raise FileNotFoundError(f"no prepared dataset at {p} (run `lip2audspec prepare` first)")
+    return p
 
 def _str_dtype():
     import h5py
@@ -95,7 +214,7 @@ def _speaker_key(spk: str):
     return (int(digits) if digits else 0, str(spk))
 
 
-def write_dataset(path, clips, *, splits: dict, manifest: dict, compression: str = "gzip") -> Path:
+def write_dataset(path, clips, *, splits: dict, manifest: dict, spec: DatasetSpec, compression: str = "gzip") -> Path:
     """Write clips to an HDF5 dataset atomically.
 
     Parameters
@@ -107,6 +226,8 @@ def write_dataset(path, clips, *, splits: dict, manifest: dict, compression: str
     splits : dict of str -> index array
     manifest : dict
         JSON-serialisable; stored in ``attrs['manifest']``.
+    spec : DatasetSpec
+        Stored in ``attrs['spec']``; must match the clips' shapes.
 
     Returns
     -------
@@ -120,6 +241,9 @@ def write_dataset(path, clips, *, splits: dict, manifest: dict, compression: str
     if len(shapes) != 1:
         raise DataError(f"clips have different shapes: {sorted(shapes)}")
     (cshape, sshape), = shapes
+    want = ((spec.n_frames, spec.crop_size, spec.crop_size), (spec.target_frames, spec.spec_channels))
+    if (cshape, sshape) != want:
+        raise DataError(f"clips have crops {cshape} and targets {sshape}; the dataset spec says {want[0]} and {want[1]}")
     n = len(clips)
     speakers = sorted({c["speaker"] for c in clips}, key=_speaker_key)
     path = Path(path)
@@ -140,6 +264,7 @@ def write_dataset(path, clips, *, splits: dict, manifest: dict, compression: str
                 h5.create_dataset(f"splits/{name}", data=np.asarray(idx, np.int64))
             h5.attrs["speakers"] = json.dumps(speakers)
             h5.attrs["manifest"] = json.dumps(manifest)
+            h5.attrs["spec"] = spec.to_json()
     return path
 
 
@@ -147,11 +272,13 @@ def add_dataset_array(path, name: str, data, *, overwrite: bool = False, attrs: 
     """Add a per-clip array (e.g. ``bottleneck`` (N, T*k, D)) to an existing dataset file.
 
     Written to a temporary name and renamed inside the file, so an interrupted call leaves no partial
-    ``name``.
+    ``name``; the dataset spec records it as a derived target (its width and ``attrs``).
     """
     import h5py
 
     data = np.asarray(data)
+    with GridDataset(path) as ds:  # the spec as it is (older files: migrated from the manifest)
+        spec = ds.spec
     with h5py.File(path, "a") as h5:
         n = h5["ids"].shape[0]
         if data.shape[0] != n:
@@ -167,6 +294,7 @@ def add_dataset_array(path, name: str, data, *, overwrite: bool = False, attrs: 
         for k, v in (attrs or {}).items():
             ds.attrs[k] = v
         h5.move(tmp, name)
+        h5.attrs["spec"] = spec.with_derived(name, dim=int(data.shape[-1]), **(attrs or {})).to_json()
 
 
 class GridDataset:
@@ -194,14 +322,34 @@ class GridDataset:
         try:
             self._h5 = h5py.File(self.path, "r")
         except OSError as exc:
-            raise DataError(f"cannot open {self.path} as HDF5: {exc}") from exc
-        self.manifest = json.loads(self._h5.attrs["manifest"])
-        self.speakers = json.loads(self._h5.attrs["speakers"])
-        self.window_config = window or WindowConfig.from_dict(self.manifest["config"]["window"])
-        self.k = int(self.manifest["frames_per_video_frame"])
-        self.ids = np.array([s.decode() if isinstance(s, bytes) else s for s in self._h5["ids"][:]])
-        self.clip_speakers = np.array([s.decode() if isinstance(s, bytes) else s for s in self._h5["speakers"][:]])
-        self.speaker_index = self._h5["speaker_index"][:]
+            raise DataError(f"cannot open {self.path} as a prepared dataset (HDF5): {exc}") from None
+        try:
+            self.manifest = json.loads(self._h5.attrs["manifest"])
+            self.speakers = json.loads(self._h5.attrs["speakers"])
+            self.spec = self._read_spec()
+            self.ids = np.array([s.decode() if isinstance(s, bytes) else s for s in self._h5["ids"][:]])
+            self.clip_speakers = np.array([s.decode() if isinstance(s, bytes) else s for s in self._h5["speakers"][:]])
+            self.speaker_index = self._h5["speaker_index"][:]
+        except (KeyError, ValueError, OSError) as exc:
+            self._h5.close()
+            raise DataError(f"{self.path} is not a complete prepared dataset ({type(exc).__name__}: {exc}); "
+                            "prepare it again") from None
+        self.window_config = window or self.spec.window_config
+        self.k = self.spec.frames_per_video_frame
+
+    def _read_spec(self) -> DatasetSpec:
+        if "spec" in self._h5.attrs:
+            return DatasetSpec.from_json(self._h5.attrs["spec"])
+        # written before the spec existed (lip2audspec 0.1.0): derive it from the manifest and the arrays
+        m = self.manifest
+        crops, spec = self._h5["crops"], self._h5["spec"]
+        out = DatasetSpec.from_prepared(m["config"], crop_size=int(crops.shape[-1]), n_frames=int(crops.shape[1]),
+                                        spec_channels=int(spec.shape[-1]))
+        for name in ("bottleneck",):
+            if name in self._h5:
+                out = out.with_derived(name, dim=int(self._h5[name].shape[-1]),
+                                       **{k: str(v) for k, v in self._h5[name].attrs.items()})
+        return out
 
     def __len__(self) -> int:
         return len(self.ids)

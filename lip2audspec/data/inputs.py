@@ -15,17 +15,18 @@ last frames where the context runs past the clip's ends.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Config
 from ..errors import ParameterError
 
-__all__ = ["WindowConfig", "normalize_frames", "lip_inputs", "window_starts", "window_slices", "context_windows"]
+__all__ = ["WindowConfig", "normalize_frames", "lip_inputs", "resize_crops", "window_starts", "window_slices", "context_windows"]
 
 
 @dataclass(frozen=True)
-class WindowConfig:
+class WindowConfig(Config):
     """Windows of video frames.
 
     Parameters
@@ -46,13 +47,6 @@ class WindowConfig:
                 raise ParameterError(f"{name} must be a positive integer number of frames, got {v!r}")
             object.__setattr__(self, name, int(v))
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "WindowConfig":
-        return cls(**d)
-
 
 def normalize_frames(frames) -> np.ndarray:
     """Scale each frame to [0, 1] by its own min and max (constant frames become 0).
@@ -71,6 +65,42 @@ def normalize_frames(frames) -> np.ndarray:
     lo = f.min(axis=(1, 2), keepdims=True)
     rng = f.max(axis=(1, 2), keepdims=True) - lo
     return np.where(rng > 0, (f - lo) / np.where(rng > 0, rng, 1), 0).astype(np.float32)
+
+
+def resize_crops(crops, size: int) -> np.ndarray:
+    """Resize square mouth crops to ``size`` x ``size`` (``cv2.INTER_AREA``, as the croppers do).
+
+    Used when a model expects another crop size than the dataset was prepared with (a ``paper`` dataset
+    of 128 px crops feeding a ``small`` model of 48 px): the crops are resized on load.
+
+    Parameters
+    ----------
+    crops : array_like, shape (T, S, S)
+    size : int
+        Output side in pixels.
+
+    Returns
+    -------
+    ndarray, shape (T, size, size), same dtype (the input itself when it already has that size)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resize_crops(np.zeros((75, 128, 128), np.uint8), 48).shape
+    (75, 48, 48)
+    """
+    crops = np.asarray(crops)
+    if crops.ndim != 3 or crops.shape[1] != crops.shape[2]:
+        raise ParameterError(f"crops must have shape (T, S, S), got {crops.shape}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ParameterError(f"size must be a positive number of pixels, got {size!r}")
+    if crops.shape[1] == size:
+        return crops
+    import cv2
+
+    interp = cv2.INTER_AREA if size < crops.shape[1] else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(c, (int(size), int(size)), interpolation=interp) for c in crops]) if len(crops) \
+        else np.zeros((0, size, size), crops.dtype)
 
 
 def lip_inputs(crops) -> np.ndarray:

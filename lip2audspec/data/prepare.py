@@ -26,16 +26,17 @@ import platform
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
+from ..config import Config
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path, write_json_atomic, write_text_atomic
 from .crop import CropConfig, make_cropper, save_crop_preview
-from .dataset import make_splits, write_dataset
+from .dataset import DatasetSpec, make_splits, write_dataset
 from .grid import N_FRAMES, VIDEO_FPS, GridLayout, read_align, speaker_name
 from .inputs import WindowConfig, window_starts
 from .targets import TargetConfig, audio_for_target, auditory_target
@@ -56,7 +57,7 @@ class ClipExcluded(Exception):
 
 
 @dataclass(frozen=True)
-class PrepareConfig:
+class PrepareConfig(Config):
     """Everything that determines a prepared dataset (saved in its manifest and ``config.json``).
 
     Parameters
@@ -109,18 +110,6 @@ class PrepareConfig:
         if len(self.fractions) != 3 or min(self.fractions) < 0 or abs(sum(self.fractions) - 1) > 1e-6:
             raise ParameterError(f"fractions must be 3 non-negative numbers summing to 1, got {self.fractions}")
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["crop"] = self.crop.to_dict()
-        d["target"] = self.target.to_dict()
-        d["window"] = self.window.to_dict()
-        d["fractions"] = list(self.fractions)
-        d["unseen"] = list(self.unseen)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "PrepareConfig":
-        return cls(**d)
 
 
 def _longest_run(indices: np.ndarray) -> int:
@@ -384,8 +373,7 @@ def _with_mask_boxes(config: PrepareConfig, layout, speakers) -> PrepareConfig:
             videos = [layout.clip_paths(spk, u).video for u in layout.utterances(spk)[:5]]
             boxes[spk] = tuple(float(v) for v in estimate_mask_box([v for v in videos if v is not None], config=config.crop))
             log.info("mask box for %s estimated as %s", spk, boxes[spk])
-    crop = CropConfig.from_dict({**config.crop.to_dict(), "mask_boxes": boxes})
-    return PrepareConfig.from_dict({**config.to_dict(), "crop": crop.to_dict()})
+    return config.replace(crop=config.crop.replace(mask_boxes=boxes))
 
 
 def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, grid_dir) -> dict:
@@ -409,7 +397,9 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
         raise DataError(f"no valid clips among {len(excluded)} in {grid_dir}; see the reasons in {work}")
     splits = make_splits([c["speaker"] for c in clips], [c["id"] for c in clips], fractions=config.fractions,
                          unseen=config.unseen, seed=config.seed)
-    T = clips[0]["crops"].shape[0]
+    T, S = clips[0]["crops"].shape[:2]
+    spec = DatasetSpec.from_prepared(config.to_dict(), crop_size=int(S), n_frames=int(T),
+                                     spec_channels=int(clips[0]["spec"].shape[-1]))
     n_win = len(window_starts(T, config.window))
     per_speaker = {spk: {"valid": sum(c["speaker"] == spk for c in clips),
                          "excluded": sum(e["speaker"] == spk for e in excluded)} for spk in speakers}
@@ -419,6 +409,7 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
         "source": {"grid_dir": str(Path(grid_dir).resolve()), "layout": repr(layout)},
         "config": config.to_dict(),
         "frames_per_video_frame": config.target.frames_per_video_frame,
+        "spec": spec.to_json_dict(),
         "shapes": {"crops": list(clips[0]["crops"].shape), "spec": list(clips[0]["spec"].shape)},
         "speakers": speakers,
         "counts": {"clips": len(clips), "excluded": len(excluded), "per_speaker": per_speaker,
@@ -427,9 +418,9 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
         "versions": _versions(),
         "seconds_per_clip": {k: float(np.mean(v)) for k, v in timings.items()},
     }
-    h5_path = write_dataset(out / "dataset.h5", clips, splits=splits, manifest=manifest)
+    h5_path = write_dataset(out / "dataset.h5", clips, splits=splits, manifest=manifest, spec=spec)
     write_json_atomic(out / "manifest.json", manifest)
-    write_json_atomic(out / "config.json", config.to_dict())
+    config.save_json(out / "config.json")
     write_json_atomic(out / "exclusions.json", excluded)
     previews = {}
     for spk in speakers:

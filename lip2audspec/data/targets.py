@@ -16,18 +16,19 @@ covers target frames ``4 i .. 4 i + 3``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..auditory import AuditoryParams, read_wav, wav2aud
+from ..config import Config
 from ..errors import DataError, ParameterError
 
 __all__ = ["TargetConfig", "auditory_target", "audio_for_target", "compress", "decompress", "spectrogram_from_target"]
 
 
 @dataclass(frozen=True)
-class TargetConfig:
+class TargetConfig(Config):
     """How the auditory target of a clip is made.
 
     Parameters
@@ -73,15 +74,6 @@ class TargetConfig:
     @property
     def frames_per_video_frame(self) -> int:
         return int(round(1000.0 / self.fps / self.auditory.frame_ms))
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["auditory"] = self.auditory.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TargetConfig":
-        return cls(**d)
 
 
 def compress(spec, *, power: float = 0.3) -> np.ndarray:

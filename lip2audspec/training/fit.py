@@ -12,7 +12,7 @@ scope, stream batches from the prepared HDF5 dataset (:mod:`.pipelines`), and tr
 
 Distribution: ``strategy="mirrored"`` uses all local devices (GPUs, or CPU logical devices, see
 :func:`configure_cpu_devices`), ``"multiworker"`` the workers in ``TF_CONFIG``. The batch size in the
-model config is per replica: the global batch is ``batch_size * replicas`` and, with ``scale_lr``,
+training config is per replica: the global batch is ``batch_size * replicas`` and, with ``scale_lr``,
 the learning rate is multiplied by ``replicas`` (linear scaling rule).
 """
 
@@ -28,25 +28,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..data.dataset import GridDataset, add_dataset_array
+from ..data.dataset import GridDataset, add_dataset_array, dataset_file
 from ..errors import DataError, ParameterError
+from .compat import check_model_fits
 from .config import TrainConfig
 from .pipelines import EpochCounter, frame_dataset, window_dataset
 from .runs import RunDir
 
-__all__ = ["train_autoencoder", "train_lipnet", "add_bottleneck_targets", "configure_cpu_devices", "dataset_file"]
+__all__ = ["train_autoencoder", "train_lipnet", "train_or_resume", "add_bottleneck_targets", "configure_cpu_devices"]
 
 log = logging.getLogger(__name__)
-
-
-def dataset_file(path) -> Path:
-    """``dataset.h5`` given the prepared folder or the file itself."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "dataset.h5"
-    if not p.is_file():
-        raise FileNotFoundError(f"no prepared dataset at {p} (run `lip2audspec prepare` first)")
-    return p
 
 
 def configure_cpu_devices(n: int) -> None:
@@ -165,30 +156,25 @@ def _plain(v):
         return None
 
 
-def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConfig, resume: bool, overwrite: bool,
+def _fit(kind: str, *, data_path, spec, run_dir, model_config, train_config: TrainConfig, resume: bool, overwrite: bool,
          build, make_datasets, extra: dict | None = None) -> dict:
+    """Train (or resume) one run; ``train_config`` is resolved (no None optimiser settings)."""
     import keras
     import tensorflow as tf
 
     run = RunDir(run_dir)
-    if resume:
-        saved = run.config()
-        if saved.get("kind") != kind:
-            raise ParameterError(f"{run.path} holds a {saved.get('kind')} run, not a {kind} run")
     if train_config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(train_config.seed)
     strategy = _strategy(train_config.strategy)
     replicas = strategy.num_replicas_in_sync
-    per_replica = train_config.batch_size or model_config.batch_size
-    batch = per_replica * replicas
+    batch = train_config.batch_size * replicas
     state = run.state() if resume else {"epoch": 0}
     initial_epoch = int(state.get("epoch", 0))
     if not resume:
-        with GridDataset(data_path) as ds:
-            prepared = ds.manifest.get("config")
         run.create({"kind": kind, "model": model_config.to_dict(), "train": train_config.to_dict(),
-                    "data": {"path": str(Path(data_path).resolve()), "prepare_config": prepared},
+                    "data": {"path": str(Path(data_path).resolve()), "prepare_config": spec.prepare,
+                             "spec": spec.to_json_dict()},
                     "replicas": replicas, "global_batch": batch, "lip2audspec": __version__, **(extra or {})},
                    overwrite=overwrite)
     with _log_to(run.file(RunDir.LOG)):
@@ -204,10 +190,10 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
                 model = keras.saving.load_model(run.model_path("last"), compile=True)
                 _restore_seed_states(model, state.get("seed_generators"))
             else:
-                model = build(model_config, replicas if train_config.scale_lr else 1)
-        lr_factor = train_config.lr_factor or getattr(model_config, "lr_factor", 0.2)
-        lr_patience = train_config.lr_patience or getattr(model_config, "lr_patience", 4)
-        reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=lr_factor, patience=lr_patience, verbose=1)
+                lr = train_config.learning_rate * (replicas if train_config.scale_lr else 1)
+                model = build(model_config).compile_for_training(learning_rate=lr)
+        reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=train_config.lr_factor,
+                                                      patience=train_config.lr_patience, verbose=1)
         early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_config.patience, verbose=1)
         AtomicCheckpoint, RunState = _keras_callbacks()
         ckpt = AtomicCheckpoint(run)
@@ -231,8 +217,13 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
             "best_val_loss": ckpt.best}
 
 
-def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: TrainConfig | None = None,
-                      resume: bool = False, overwrite: bool = False) -> dict:
+def _dataset_spec(path):
+    with GridDataset(path) as ds:
+        return ds.spec
+
+
+def train_autoencoder(data_path, run_dir, *, preset: str = "small", model_config=None,
+                      train_config: TrainConfig | None = None, resume: bool = False, overwrite: bool = False) -> dict:
     """Train the frame-wise autoencoder on a prepared dataset's spectrogram frames.
 
     Parameters
@@ -241,8 +232,11 @@ def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: Tr
         Prepared folder or its ``dataset.h5``. With ``resume``, may be None (taken from the run).
     run_dir : str or Path
         Run folder (created; or resumed with ``resume=True``).
+    preset : {"small", "paper"}
+        Model preset giving the defaults: the model config and the optimiser settings that
+        ``train_config`` leaves unset (None).
     model_config : AutoencoderConfig, optional
-        Default: the ``small`` preset's.
+        Default: the preset's.
     train_config : TrainConfig, optional
     resume : bool
         Continue the run in ``run_dir`` from its last finished epoch (configs come from the run).
@@ -255,35 +249,34 @@ def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: Tr
         ``run``, ``epochs_done``, ``history`` (per-epoch logs), ``samples_per_second`` (frames/s),
         ``best_val_loss``, ``replicas``, ``global_batch``.
     """
-    from ..models import AutoencoderConfig, build_autoencoder, compile_autoencoder, preset
+    from ..models import build_autoencoder
 
-    model_config, train_config, data_path = _configs(run_dir, resume, model_config, train_config, data_path,
-                                                     AutoencoderConfig, preset("small").autoencoder)
-    path = dataset_file(data_path)
-
-    with GridDataset(path) as ds:
-        if ds.array("spec", 0).shape[-1] != model_config.n_channels:
-            raise ParameterError(f"dataset frames have {ds.array('spec', 0).shape[-1]} channels; the model expects {model_config.n_channels}")
-    build = _builder(build_autoencoder, compile_autoencoder)
+    model_config, train_config, path = _configs("autoencoder", run_dir, resume, preset, model_config, train_config,
+                                                data_path)
+    spec = _dataset_spec(path)
+    check_model_fits(spec, model_config)
     make_datasets = _split_datasets(path, train_config, frame_dataset)
+    return _fit("autoencoder", data_path=path, spec=spec, run_dir=run_dir, model_config=model_config,
+                train_config=train_config, resume=resume, overwrite=overwrite, build=build_autoencoder,
+                make_datasets=make_datasets)
 
-    return _fit("autoencoder", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
-                resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets)
 
-
-def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainConfig | None = None,
-                 autoencoder_run=None, resume: bool = False, overwrite: bool = False) -> dict:
+def train_lipnet(data_path, run_dir, *, preset: str = "small", model_config=None,
+                 train_config: TrainConfig | None = None, autoencoder_run=None, resume: bool = False,
+                 overwrite: bool = False) -> dict:
     """Train the lip network on windows of mouth crops -> the autoencoder's bottleneck codes.
 
     If the dataset has no ``bottleneck`` targets yet, they are computed with the encoder of
-    ``autoencoder_run`` (:func:`add_bottleneck_targets`) first.
+    ``autoencoder_run`` (:func:`add_bottleneck_targets`) first. The model is checked against the
+    dataset's spec (:func:`~lip2audspec.training.compat.check_model_fits`): crops of another size are
+    resized on load; anything that cannot be adapted fails at once with the command that fixes it.
 
     Parameters
     ----------
-    data_path, run_dir, train_config, resume, overwrite
+    data_path, run_dir, preset, train_config, resume, overwrite
         As :func:`train_autoencoder`.
     model_config : LipNetConfig, optional
-        Default: the ``small`` preset's.
+        Default: the preset's.
     autoencoder_run : str or Path, optional
         Run folder of a trained autoencoder (needed when the dataset lacks bottleneck targets).
 
@@ -292,38 +285,24 @@ def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainCo
     dict
         As :func:`train_autoencoder` (``samples_per_second`` counts windows).
     """
-    from ..models import LipNetConfig, build_lipnet, compile_lipnet, preset
+    from ..models import build_lipnet
 
-    model_config, train_config, data_path = _configs(run_dir, resume, model_config, train_config, data_path,
-                                                     LipNetConfig, preset("small").lipnet)
-    path = dataset_file(data_path)
-    with GridDataset(path) as ds:
-        has_codes = ds.has("bottleneck")
-        S = ds.array("crops", 0).shape[-1]
-        k, W = ds.k, ds.window_config.window
-    if not has_codes:
+    model_config, train_config, path = _configs("lipnet", run_dir, resume, preset, model_config, train_config,
+                                                data_path)
+    spec = _dataset_spec(path)
+    if "bottleneck" not in spec.derived:
         if autoencoder_run is None:
             raise DataError(f"{path} has no bottleneck targets: pass the autoencoder run (--autoencoder RUN_DIR)")
         add_bottleneck_targets(path, autoencoder_run)
-    with GridDataset(path) as ds:
-        D = ds.array("bottleneck", 0).shape[-1]
-    problems = []
-    if S != model_config.crop_size:
-        problems.append(f"dataset crops are {S}x{S} but the model expects {model_config.crop_size}x{model_config.crop_size} "
-                        f"(prepare with --crop-size {model_config.crop_size} or use a matching preset)")
-    if W != model_config.window or k * W != model_config.out_frames:
-        problems.append(f"dataset windows are {W} frames -> {k * W} targets; the model expects {model_config.window} -> {model_config.out_frames}")
-    if D != model_config.out_dim:
-        problems.append(f"bottleneck targets are {D}-dimensional; the model predicts {model_config.out_dim}")
-    if problems:
-        raise ParameterError("; ".join(problems))
-
-    build = _builder(build_lipnet, compile_lipnet)
-    make_datasets = _split_datasets(path, train_config, functools.partial(window_dataset, context=model_config.context))
-
-    extra = {"autoencoder_run": str(Path(autoencoder_run).resolve()) if autoencoder_run else None}
-    return _fit("lipnet", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
-                resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
+        spec = _dataset_spec(path)
+    fit = check_model_fits(spec, model_config, target="bottleneck")
+    make_datasets = _split_datasets(path, train_config, functools.partial(
+        window_dataset, context=model_config.context, window=fit["window"], crop_size=model_config.crop_size))
+    extra = {"autoencoder_run": str(Path(autoencoder_run).resolve()) if autoencoder_run else
+             spec.derived["bottleneck"].get("autoencoder_run")}
+    return _fit("lipnet", data_path=path, spec=spec, run_dir=run_dir, model_config=model_config,
+                train_config=train_config, resume=resume, overwrite=overwrite, build=build_lipnet,
+                make_datasets=make_datasets, extra=extra)
 
 
 def train_or_resume(train_fn, data_path, run_dir, *, train_config: TrainConfig, **kwargs) -> dict:
@@ -356,19 +335,9 @@ def train_or_resume(train_fn, data_path, run_dir, *, train_config: TrainConfig, 
             log.info("%s stopped early at epoch %d; not resumed", run.path, state.get("epoch", 0))
             return {"run": str(run.path), "epochs_done": int(state.get("epoch", 0)), "history": [], "stopped_early": True}
         kwargs.pop("model_config", None)
-        saved = TrainConfig.from_dict(run.config()["train"])
-        tc = saved.replace(epochs=train_config.epochs, verbose=train_config.verbose)
+        tc = run.train_config().replace(epochs=train_config.epochs, verbose=train_config.verbose)
         return train_fn(None, run_dir, resume=True, train_config=tc, **kwargs)
     return train_fn(data_path, run_dir, train_config=train_config, overwrite=True, **kwargs)
-
-
-def _builder(build_model, compile_model):
-    """``build(config, lr_scale)``: a compiled model whose learning rate is scaled for the replicas."""
-
-    def build(cfg, lr_scale):
-        return compile_model(build_model(cfg), cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
-
-    return build
 
 
 def _split_datasets(path, train_config: TrainConfig, make_dataset):
@@ -388,18 +357,29 @@ def _split_datasets(path, train_config: TrainConfig, make_dataset):
     return make_datasets
 
 
-def _configs(run_dir, resume, model_config, train_config, data_path, cls, default):
+def _configs(kind, run_dir, resume, preset_name, model_config, train_config, data_path):
+    """The model config, the resolved training config and the dataset file of a new or resumed run."""
+    from ..models import config_class, preset
+
+    cls = config_class(kind)
     if resume:
-        saved = RunDir(run_dir).config()
-        model_config = cls.from_dict(saved["model"])
-        train_config = TrainConfig.from_dict(saved["train"]) if train_config is None else train_config
-        data_path = data_path or saved["data"]["path"]
-    model_config = model_config if model_config is not None else default
+        run = RunDir(run_dir)
+        doc = run.config()
+        if doc.get("kind") != kind:
+            raise ParameterError(f"{run.path} holds a {doc.get('kind')} run, not a {kind} run")
+        model_config = run.model_config()
+        saved = run.train_config()
+        train_config = saved if train_config is None else train_config.resolved(saved.to_dict())
+        data_path = data_path or doc["data"]["path"]
+    else:
+        p = preset(preset_name)
+        model_config = model_config if model_config is not None else getattr(p, kind)
+        train_config = (train_config or TrainConfig()).resolved(p.training[kind])
     if not isinstance(model_config, cls):
         raise ParameterError(f"model_config must be a {cls.__name__}, got {type(model_config).__name__}")
     if data_path is None:
         raise ParameterError("data_path is required for a new run")
-    return model_config, train_config or TrainConfig(), data_path
+    return model_config, train_config, dataset_file(data_path)
 
 
 def add_bottleneck_targets(data_path, autoencoder_run, *, overwrite: bool = False, batch_size: int = 8192) -> np.ndarray:

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ..data.dataset import GridDataset
-from ..data.inputs import context_windows, window_starts
+from ..data.inputs import context_windows, resize_crops, window_starts
 from ..errors import DataError
 
 __all__ = ["EpochCounter", "frame_dataset", "window_dataset"]
@@ -100,15 +100,19 @@ def frame_dataset(path, clips, *, batch_size: int, shuffle: bool, seed: int = 0,
             yield from _batches(chunks(), batch_size, rng)
 
     with GridDataset(path) as ds:
-        n_per_clip, n_ch = ds.array("spec", 0).shape
+        n_per_clip, n_ch = ds.spec.target_frames, ds.spec.spec_channels
     spec = tf.TensorSpec((None, n_ch), tf.float32)
     return _dataset(gen, len(clips) * n_per_clip, batch_size, spec, spec, steps)
 
 
 def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, shuffle: bool, seed: int = 0,
                    counter: EpochCounter | None = None, shuffle_clips: int = 32, steps: int | None = None,
-                   context: int = 0):
+                   context: int = 0, window=None, crop_size: int | None = None):
     """Lip-network batches ``(windows (B, W + 2 context, S, S, 3), targets (B, k W, D))`` from ``clips``.
+
+    ``window`` (a :class:`~lip2audspec.data.inputs.WindowConfig`, default the dataset's) sets the window
+    length and hop; ``crop_size`` (default the dataset's) resizes the crops on load
+    (:func:`~lip2audspec.data.inputs.resize_crops`).
 
     Returns
     -------
@@ -123,9 +127,9 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
     with GridDataset(path) as ds:
         if not ds.has(target):
             raise DataError(f"{path} has no '{target}' targets (train the autoencoder and add them first)")
-        wc, k = ds.window_config, ds.k
-        T, S = ds.array("crops", 0).shape[:2]
-        D = ds.array(target, 0).shape[-1]
+        wc, k = window or ds.window_config, ds.k
+        T, S = ds.spec.n_frames, crop_size or ds.spec.crop_size
+        D = ds.spec.target_dim(target)
     starts = window_starts(T, wc)
 
     def gen():
@@ -137,7 +141,8 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
                     xs, ys = [], []
                     for c in order[i : i + shuffle_clips]:
                         y = ds.array(target, int(c)).astype(np.float32)
-                        xs.append(context_windows(ds.array("crops", int(c)), starts, window=wc.window, context=context))
+                        crops = resize_crops(ds.array("crops", int(c)), S)
+                        xs.append(context_windows(crops, starts, window=wc.window, context=context))
                         ys.append(np.stack([y[k * s : k * (s + wc.window)] for s in starts]))
                     yield np.concatenate(xs), np.concatenate(ys)
 

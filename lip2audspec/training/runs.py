@@ -3,7 +3,7 @@
 ::
 
     RUN/
-      config.json   kind, model config, training config, dataset, versions
+      config.json   schema, kind, model config, training config (resolved), dataset spec, versions
       model.keras   the model after the last finished epoch (with optimiser state)
       best.keras    the model with the best validation loss so far
       history.csv   one row per epoch (Keras CSVLogger, appended on resume)
@@ -20,10 +20,45 @@ from pathlib import Path
 
 from ..errors import DataError, ParameterError
 from ..fileio import write_json_atomic
+from .config import OPTIMIZER_FIELDS
 
-__all__ = ["RunDir"]
+__all__ = ["RunDir", "RUN_SCHEMA", "migrate_run_config"]
 
 log = logging.getLogger(__name__)
+
+#: layout version of a run folder's config.json (1: lip2audspec 0.1.0, optimiser settings in the model config)
+RUN_SCHEMA = 2
+
+# what the training code of schema 1 used when neither config set the learning-rate schedule
+_V1_SCHEDULE = {"lr_factor": 0.2, "lr_patience": 4}
+
+
+def migrate_run_config(doc: dict) -> dict:
+    """Bring a run folder's ``config.json`` document to the current :data:`RUN_SCHEMA`.
+
+    Schema 1 (lip2audspec 0.1.0) kept ``learning_rate``, ``batch_size``, ``lr_factor`` and
+    ``lr_patience`` in the model config, with ``None`` in the training config meaning "the model's":
+    they move into the training config (where it had None), and the schedule's implicit defaults
+    (factor 0.2, patience 4) become explicit. The file itself is not rewritten.
+
+    Raises
+    ------
+    ParameterError
+        A schema newer than this version of lip2audspec knows.
+    """
+    schema = doc.get("schema", 1)
+    if not isinstance(schema, int) or schema > RUN_SCHEMA:
+        raise ParameterError(f"run config schema {schema!r} is newer than this lip2audspec reads ({RUN_SCHEMA}): "
+                             "upgrade lip2audspec")
+    if schema == 1:
+        model = dict(doc.get("model") or {})
+        moved = {k: model.pop(k) for k in OPTIMIZER_FIELDS if k in model}
+        train = dict(doc.get("train") or {})
+        for k, v in {**_V1_SCHEDULE, **moved}.items():
+            if train.get(k) is None:
+                train[k] = v
+        doc = {**doc, "schema": RUN_SCHEMA, "model": model, "train": train}
+    return doc
 
 
 class RunDir:
@@ -58,16 +93,33 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         for name in (self.LAST, self.BEST, self.HISTORY, self.STATE):
             self.file(name).unlink(missing_ok=True)
-        write_json_atomic(self.file(self.CONFIG), config)
+        write_json_atomic(self.file(self.CONFIG), {"schema": RUN_SCHEMA, **config})
         return self
 
     def config(self) -> dict:
+        """The run's ``config.json``, migrated to the current schema (:func:`migrate_run_config`)."""
         if not self.exists:
             raise FileNotFoundError(f"no run at {self.path} (no {self.CONFIG})")
         try:
-            return json.loads(self.file(self.CONFIG).read_text())
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{self.file(self.CONFIG)} is not valid JSON: {exc}") from exc
+            doc = json.loads(self.file(self.CONFIG).read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{self.file(self.CONFIG)} is not valid JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise DataError(f"{self.file(self.CONFIG)} does not hold a run configuration")
+        return migrate_run_config(doc)
+
+    def train_config(self):
+        """The run's :class:`~lip2audspec.training.TrainConfig`."""
+        from .config import TrainConfig
+
+        return TrainConfig.from_dict(self.config()["train"])
+
+    def model_config(self):
+        """The run's model configuration (the config class of its ``kind``)."""
+        from ..models import config_class
+
+        doc = self.config()
+        return config_class(doc.get("kind")).from_dict(doc["model"])
 
     def state(self) -> dict:
         p = self.file(self.STATE)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...config import Config
 from ...errors import DataError, ParameterError
 from ...fileio import atomic_path, quiet_stderr, write_json_atomic, write_text_atomic
 from .. import grid
@@ -79,7 +80,7 @@ def spoken_text(utt_id: str) -> tuple:
 
 
 @dataclass(frozen=True)
-class SpeakerSpec:
+class SpeakerSpec(Config):
     """A synthetic speaker: GRID name, voice and appearance."""
 
     name: str
@@ -87,12 +88,9 @@ class SpeakerSpec:
     voice: Voice
     face: FaceParams
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "sex": self.sex, "voice": self.voice.to_dict(), "face": self.face.to_dict()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "SpeakerSpec":
-        return cls(name=d["name"], sex=d["sex"], voice=Voice.from_dict(d["voice"]), face=FaceParams.from_dict(d["face"]))
+    def __post_init__(self):
+        if not isinstance(self.voice, Voice) or not isinstance(self.face, FaceParams):
+            raise ParameterError("SpeakerSpec needs a Voice and a FaceParams (or their dicts)")
 
 
 def speaker_spec(speaker: int, *, seed: int) -> SpeakerSpec:
@@ -135,7 +133,7 @@ def _haar_detects(face: FaceParams) -> bool:
 
 
 @dataclass(frozen=True)
-class CorpusConfig:
+class CorpusConfig(Config):
     """What to generate.
 
     Parameters
@@ -163,18 +161,13 @@ class CorpusConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
                 raise ParameterError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
+            object.__setattr__(self, name, int(v))
         for name in ("corrupt_fraction", "jpeg_fraction"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
                 raise ParameterError(f"{name} must be a number in [0, 1], got {v!r}")
+            object.__setattr__(self, name, float(v))
 
-    def to_dict(self) -> dict:
-        return {"speakers": int(self.speakers), "utterances": int(self.utterances), "seed": int(self.seed),
-                "corrupt_fraction": float(self.corrupt_fraction), "jpeg_fraction": float(self.jpeg_fraction)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CorpusConfig":
-        return cls(**d)
 
 
 def plan_corpus(config: CorpusConfig) -> dict:

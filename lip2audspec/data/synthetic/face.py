@@ -9,11 +9,12 @@ similarity transform, lighting, blur and sensor noise.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from ...config import Config
 from ...errors import ParameterError
 
 __all__ = ["WIDTH", "HEIGHT", "FaceParams", "random_face", "FaceRenderer", "MOUTH_COLUMNS"]
@@ -34,7 +35,7 @@ _SHIRT = [(90, 40, 30), (40, 40, 40), (200, 200, 200), (40, 90, 40), (50, 50, 14
 
 
 @dataclass(frozen=True)
-class FaceParams:
+class FaceParams(Config):
     """Appearance of one synthetic speaker (pixel sizes in the 360x288 frame before head motion).
 
     Colours are BGR tuples of ints 0..255.
@@ -77,22 +78,10 @@ class FaceParams:
             c = getattr(self, name)
             if len(c) != 3 or not all(0 <= int(v) <= 255 for v in c):
                 raise ParameterError(f"FaceParams.{name} must be a BGR triple of 0..255, got {c!r}")
+            object.__setattr__(self, name, tuple(int(v) for v in c))  # lists (from JSON) -> tuples
         if self.hair_style not in ("short", "long", "bald", "curly"):
             raise ParameterError(f"FaceParams.hair_style must be short, long, bald or curly, got {self.hair_style!r}")
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        for k in ("skin", "lip", "hair", "iris", "background", "shirt"):
-            d[k] = list(d[k])
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FaceParams":
-        d = dict(d)
-        for k in ("skin", "lip", "hair", "iris", "background", "shirt"):
-            if k in d:
-                d[k] = tuple(int(v) for v in d[k])
-        return cls(**d)
 
 
 def _jitter(rng, c, amount):

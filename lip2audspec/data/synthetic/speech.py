@@ -12,10 +12,11 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+from ...config import Config
 from ...errors import DataError, ParameterError
 
 __all__ = ["Voice", "Utterance", "Espeak", "get_espeak", "synthesize", "ESPEAK_RATE"]
@@ -27,7 +28,7 @@ from ._espeak_core import EVENT_END as _EVENT_END, EVENT_PHONEME as _EVENT_PHONE
 
 
 @dataclass(frozen=True)
-class Voice:
+class Voice(Config):
     """An espeak-ng voice: language + variant and prosody parameters.
 
     Parameters
@@ -57,13 +58,6 @@ class Voice:
             v = getattr(self, field)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
                 raise ParameterError(f"Voice.{field} must be an integer in [{lo}, {hi}], got {v!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Voice":
-        return cls(**d)
 
 
 @dataclass(frozen=True)
