@@ -9,9 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from lip2audspec.data.crop import CropConfig
 from lip2audspec.data.dataset import GridDataset
-from lip2audspec.data.prepare import PrepareConfig, prepare_grid
 
 keras = pytest.importorskip("keras")
 
@@ -23,9 +21,14 @@ from lip2audspec.training import RunDir, TrainConfig, train_autoencoder  # noqa:
 
 @pytest.fixture(scope="module")
 def data48(tiny_grid, tmp_path_factory):
+    """``lip2audspec prepare`` with its defaults (no size flag): the small preset's 48x48 crops."""
+    from lip2audspec.cli.main import main
+
     out = tmp_path_factory.mktemp("prep48")
-    prepare_grid(tiny_grid, out, config=PrepareConfig(crop=CropConfig(method="haar", size=48), fractions=(0.6, 0.2, 0.2)),
-                 progress=False)
+    assert main(["prepare", str(tiny_grid), "-o", str(out), "--cropper", "haar", "--fractions", "0.6", "0.2", "0.2",
+                 "--quiet"]) == 0
+    with GridDataset(out) as ds:
+        assert ds.spec.crop_size == 48
     return out
 
 
@@ -98,11 +101,41 @@ def test_train_main_adds_bottleneck_and_trains(data48, ae_run, tmp_path):
 
 
 def test_errors(data48, ae_run, tmp_path, capsys):
-    assert train_main_main([str(data48), "--run", str(tmp_path / "x"), "--preset", "paper", "--epochs", "1", "--verbose", "0"]) == 2
-    assert "128x128" in capsys.readouterr().err  # dataset crops are 48x48
+    from lip2audspec.models import preset
+
+    cfg = preset("small").lipnet.replace(out_dim=16, window=4)
+    cfg.save_json(tmp_path / "lip16.json")
+    assert train_main_main([str(data48), "--run", str(tmp_path / "x"), "--model-config", str(tmp_path / "lip16.json"),
+                            "--autoencoder", str(ae_run), "--epochs", "1", "--verbose", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit the dataset" in err and "out_dim=32" in err and "out_frames=16" in err  # both, one error
+    assert not (tmp_path / "x" / "model.keras").exists()
     assert train_autoencoder_main([str(data48), "--run", str(ae_run), "--epochs", "1"]) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert train_autoencoder_main([str(tmp_path / "nodata"), "--run", str(tmp_path / "y")]) == 2
+
+
+def test_model_checked_against_the_dataset_spec(data48):
+    """One check: crops of another size are resized on load; what cannot be adapted is one error."""
+    from lip2audspec.data.dataset import DatasetSpec
+    from lip2audspec.errors import ParameterError
+    from lip2audspec.models import preset
+    from lip2audspec.training import check_model_fits
+    from lip2audspec.training.pipelines import window_dataset
+
+    small = preset("small").lipnet
+    spec128 = DatasetSpec(crop_size=128, derived={"bottleneck": {"dim": 32}})
+    fit = check_model_fits(spec128, small)
+    assert fit["resize_to"] == 48 and fit["window"].window == 5
+    with pytest.raises(ParameterError, match="n_channels=128"):
+        check_model_fits(spec128, preset("small").autoencoder.replace(n_channels=64))
+    with pytest.raises(ParameterError, match="no 'bottleneck' targets"):
+        check_model_fits(DatasetSpec(), small)
+    with GridDataset(data48) as ds:
+        clips = ds.split("seen/train")[:1]
+    ds32, n = window_dataset(data48, clips, target="spec", batch_size=4, shuffle=False, context=2, crop_size=32)
+    x, y = next(iter(ds32))
+    assert tuple(x.shape) == (4, 9, 32, 32, 3) and tuple(y.shape) == (4, 20, 128) and n == 4
 
 
 def test_stitch_windows_averages_overlaps():
