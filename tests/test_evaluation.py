@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lip2audspec.auditory import read_wav
-from lip2audspec.data.grid import GridLayout, sentence_from_id
+from lip2audspec.corpora.grid import GridLayout, sentence_from_id
 from lip2audspec.errors import ParameterError
 
 pytest.importorskip("pystoi")
@@ -84,7 +84,7 @@ def test_metrics_bad_input_and_silence(speech, caplog):
 
 def test_pronunciations_match_bundled_dictionary():
     pocketsphinx = pytest.importorskip("pocketsphinx")
-    from lip2audspec.data.grid import SLOTS
+    from lip2audspec.corpora.grid import SLOTS
     from lip2audspec.evaluation.asr import PRONUNCIATIONS, grid_jsgf
 
     cmu = {}

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.grid import sentence_from_id
+from ..corpora.grid import sentence_from_id
 from ..errors import ParameterError
 from ..fileio import atomic_path, write_json_atomic, write_text_atomic
 from .asr import SLOT_NAMES, word_accuracy
