@@ -28,7 +28,8 @@ from ..data.dataset import GridDataset, dataset_file, split_name
 from ..data.targets import audio_for_target, auditory_target
 from ..errors import DataError, ParameterError
 from .asr import GridRecognizer
-from .report import ClipResult, score_condition, write_report
+from .report import write_report
+from .summary import ClipResult, score_condition
 
 __all__ = ["evaluate"]
 
