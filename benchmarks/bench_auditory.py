@@ -35,7 +35,7 @@ REF = Path(__file__).resolve().parents[1].parent / "shared" / "nsl_reference"
 def speech_clip(seconds=3.0, seed=0):
     """3 s of espeak-ng speech at 16 kHz (GRID sentences back to back), or noise if unavailable."""
     try:
-        from lip2audspec.data.synthetic.speech import Voice, synthesize
+        from lip2audspec.corpora.synthetic.speech import Voice, synthesize
 
         parts, n = [], 0
         for text in ("bin blue at f two now", "place red by g nine soon", "lay white with j zero again"):

@@ -33,9 +33,9 @@ def main(argv=None) -> int:
 
     import cv2
 
+    from lip2audspec.corpora.grid import GridLayout
+    from lip2audspec.corpora.synthetic import generate_corpus, read_mouth_params
     from lip2audspec.data.crop import CropConfig, estimate_mask_box, make_cropper
-    from lip2audspec.data.grid import GridLayout
-    from lip2audspec.data.synthetic import generate_corpus, read_mouth_params
     from lip2audspec.data.video import read_video
     from lip2audspec.errors import DataError
 

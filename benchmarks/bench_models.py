@@ -32,7 +32,7 @@ def main(argv=None):
 
     from lip2audspec.data.crop import CropConfig
     from lip2audspec.data.prepare import PrepareConfig, prepare_grid
-    from lip2audspec.data.synthetic import generate_corpus
+    from lip2audspec.corpora.synthetic import generate_corpus
     from lip2audspec.evaluation import score_autoencoder, score_lipnet
     from lip2audspec.models import preset
     from lip2audspec.training import RunDir, TrainConfig, train_autoencoder, train_lipnet

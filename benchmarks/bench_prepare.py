@@ -30,7 +30,7 @@ def main(argv=None):
     try:
         corpus = Path(args.corpus) if args.corpus else tmp / "grid"
         if not args.corpus:
-            from lip2audspec.data.synthetic import generate_corpus
+            from lip2audspec.corpora.synthetic import generate_corpus
 
             print("generating a synthetic corpus (4 speakers x 10 clips) ...")
             generate_corpus(corpus, speakers=4, utterances=10, seed=11, workers=2, progress=False)

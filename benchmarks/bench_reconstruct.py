@@ -45,8 +45,8 @@ def main(argv=None):
     per_pos = conds["recon"]["words"]["per_position"]
     print("  reconstruction per position: " + ", ".join(f"{k} {v * 100:.0f}%" for k, v in per_pos.items()))
 
+    from lip2audspec.corpora.grid import GridLayout
     from lip2audspec.data.dataset import GridDataset
-    from lip2audspec.data.grid import GridLayout
     from lip2audspec.reconstruct import Reconstructor
 
     rec = Reconstructor(demo / "runs" / "lip", n_iter=args.iterations)

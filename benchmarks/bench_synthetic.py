@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lip2audspec.data.synthetic import clip_sync, generate_corpus, load_manifest, read_mouth_params
+from lip2audspec.corpora.synthetic import clip_sync, generate_corpus, load_manifest, read_mouth_params
 
 
 def main(argv=None):

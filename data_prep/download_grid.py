@@ -8,7 +8,7 @@ Examples (from the repository root)::
     python data_prep/download_grid.py --speakers 1 --out data/grid --from-dir ~/Downloads/grid
     python data_prep/download_grid.py --speakers 1 --out data/grid --base-url https://my.mirror/gridcorpus
 
-See docs/download.md and :mod:`lip2audspec.data.download`.
+See docs/download.md and :mod:`lip2audspec.corpora.download`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lip2audspec.data.download import DEFAULT_BASE_URL, N_SPEAKERS, PARTS, fetch_grid  # noqa: E402
+from lip2audspec.corpora.download import DEFAULT_BASE_URL, N_SPEAKERS, PARTS, fetch_grid  # noqa: E402
 from lip2audspec.errors import DataError, ParameterError  # noqa: E402
 
 PROG = "download_grid.py"

@@ -44,7 +44,7 @@ def demo_speech(text: str = DEMO_SENTENCE, *, sr: int = 16000, voice: str = "en-
     -------
     ndarray, float64, shape (n,)
     """
-    from .data.synthetic.speech import Voice, synthesize
+    from .corpora.synthetic.speech import Voice, synthesize
 
     utt = synthesize(text, voice=Voice(name=voice, rate=rate))
     return resample(utt.audio, sr_in=utt.sr, sr_out=sr)
@@ -146,9 +146,9 @@ def synthetic_dataset(work, *, speakers: int = 4, utterances: int = 80, cropper:
     (Path, Path, dict)
         The GRID folder, the prepared folder and :func:`~lip2audspec.data.prepare.prepare_grid`'s summary.
     """
+    from .corpora.synthetic import generate_corpus
     from .data.crop import CropConfig
     from .data.prepare import PrepareConfig, prepare_grid
-    from .data.synthetic import generate_corpus
 
     work = Path(work)
     if grid_dir:
@@ -176,9 +176,9 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
     dict
         Paths and the overall numbers of the report, and seconds per stage.
     """
+    from .corpora.synthetic import generate_corpus
     from .data.crop import CropConfig
     from .data.prepare import PrepareConfig, prepare_grid
-    from .data.synthetic import generate_corpus
     from .evaluation.evaluate import evaluate
     from .models import preset
     from .training import TrainConfig, train_autoencoder, train_lipnet, train_or_resume

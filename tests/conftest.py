@@ -25,7 +25,7 @@ def nsl_ref() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Synthetic GRID-format corpus (lip2audspec.data.synthetic), generated once per test session.
+# Synthetic GRID-format corpus (lip2audspec.corpora.synthetic), generated once per test session.
 TINY_GRID_SEED = 7
 
 
@@ -37,7 +37,7 @@ def tiny_grid(tmp_path_factory) -> Path:
     ``mouth_params/s{N}/*.csv``, ``manifest.json`` (its ``corrupted`` list names the damaged clip).
     Treat it as read-only; copy it to modify.
     """
-    from lip2audspec.data.synthetic import generate_corpus
+    from lip2audspec.corpora.synthetic import generate_corpus
 
     out = tmp_path_factory.mktemp("tiny_grid") / "grid"
     generate_corpus(out, speakers=2, utterances=4, seed=TINY_GRID_SEED, corrupt_fraction=0.125, workers=2, progress=False)

@@ -19,10 +19,10 @@ import pickle
 import numpy as np
 import pytest
 
+from lip2audspec.corpora.grid import GridLayout
+from lip2audspec.corpora.synthetic import read_mouth_params
 from lip2audspec.data.crop import (CropConfig, HaarCropper, LandmarkCropper, MaskCropper, MouthCrops, crop_mouths,
                                    estimate_mask_box, extract_crop, make_cropper, save_crop_preview)
-from lip2audspec.data.grid import GridLayout
-from lip2audspec.data.synthetic import read_mouth_params
 from lip2audspec.data.video import read_video
 from lip2audspec.errors import DataError, ParameterError
 

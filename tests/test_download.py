@@ -1,4 +1,4 @@
-"""GRID downloader (lip2audspec.data.download, data_prep/download_grid.py) against a local HTTP server.
+"""GRID downloader (lip2audspec.corpora.download, data_prep/download_grid.py) against a local HTTP server.
 
 The server serves small fake GRID archives with the real names and URL paths, supports ``Range``
 requests, and can be told to ignore ``Range``, answer 404, drop the connection half-way (once), stall
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from lip2audspec.data import download as dl
-from lip2audspec.data.grid import GridLayout, format_align, id_from_index
+from lip2audspec.corpora import download as dl
+from lip2audspec.corpora.grid import GridLayout, format_align, id_from_index
 from lip2audspec.errors import DataError, ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lip2audspec.auditory import read_wav
-from lip2audspec.data.grid import GridLayout, sentence_from_id
+from lip2audspec.corpora.grid import GridLayout, sentence_from_id
 from lip2audspec.errors import ParameterError
 
 pytest.importorskip("pystoi")
@@ -84,7 +84,7 @@ def test_metrics_bad_input_and_silence(speech, caplog):
 
 def test_pronunciations_match_bundled_dictionary():
     pocketsphinx = pytest.importorskip("pocketsphinx")
-    from lip2audspec.data.grid import SLOTS
+    from lip2audspec.corpora.grid import SLOTS
     from lip2audspec.evaluation.asr import PRONUNCIATIONS, grid_jsgf
 
     cmu = {}
@@ -171,7 +171,7 @@ def test_word_accuracy_positions():
 
 def _fake_results(tiny_grid, rng):
     from lip2audspec.auditory import wav2aud
-    from lip2audspec.evaluation.report import ClipResult, score_condition
+    from lip2audspec.evaluation.summary import ClipResult, score_condition
 
     results = []
     for k, (spk, uid, path) in enumerate(_clean_clips(tiny_grid)[:4]):
@@ -204,7 +204,7 @@ def report_dir(tiny_grid, tmp_path_factory):
 
 
 def test_report_files(report_dir):
-    from lip2audspec.evaluation.report import aggregate
+    from lip2audspec.evaluation.summary import aggregate
 
     out, results = report_dir
     doc = json.loads((out / "report.json").read_text())
@@ -243,7 +243,8 @@ def test_report_html(report_dir):
 
 
 def test_report_rejects_bad_results(tmp_path):
-    from lip2audspec.evaluation.report import ClipResult, write_report
+    from lip2audspec.evaluation.report import write_report
+    from lip2audspec.evaluation.summary import ClipResult
 
     with pytest.raises(ParameterError):
         ClipResult("s1", "bbaf2n", metrics={"reconstruction": {}})

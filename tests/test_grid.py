@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lip2audspec.data import grid
+from lip2audspec.corpora import grid
 from lip2audspec.errors import DataError, ParameterError
 
 EXAMPLE = """0 23750 sil

@@ -12,9 +12,9 @@ import pytest
 
 from lip2audspec import ParameterError
 from lip2audspec.cli.main import main
+from lip2audspec.corpora.grid import GridLayout, align_to_frame, read_align
 from lip2audspec.data.crop import CropConfig
 from lip2audspec.data.dataset import GridDataset
-from lip2audspec.data.grid import GridLayout, align_to_frame, read_align
 from lip2audspec.data.prepare import PrepareConfig, prepare_grid
 from lip2audspec.data.targets import decompress
 

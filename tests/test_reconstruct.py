@@ -6,7 +6,7 @@ import pytest
 from lip2audspec import DataError, ParameterError
 from lip2audspec.auditory import read_wav
 from lip2audspec.cli.main import main
-from lip2audspec.data.grid import GridLayout
+from lip2audspec.corpora.grid import GridLayout
 from lip2audspec.data.targets import TargetConfig, auditory_target, spectrogram_from_target
 from lip2audspec.data.video import read_video, write_video
 

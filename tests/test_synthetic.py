@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from lip2audspec.data import grid
-from lip2audspec.data.synthetic import (VOICE_PRESETS, clip_sync, generate_clip, generate_corpus, lagged_correlation,
+from lip2audspec.corpora import grid
+from lip2audspec.corpora.synthetic import (VOICE_PRESETS, clip_sync, generate_clip, generate_corpus, lagged_correlation,
                                         load_manifest, mouth_opening, read_mouth_params, read_video_frames,
                                         speech_envelope)
-from lip2audspec.data.synthetic import corpus as corpus_mod
-from lip2audspec.data.synthetic.corpus import SpeakerSpec, clip_complete
-from lip2audspec.data.synthetic.visemes import VISEME_TARGETS, phoneme_viseme, viseme_track
+from lip2audspec.corpora.synthetic import corpus as corpus_mod
+from lip2audspec.corpora.synthetic.corpus import SpeakerSpec, clip_complete
+from lip2audspec.corpora.synthetic.visemes import VISEME_TARGETS, phoneme_viseme, viseme_track
 from lip2audspec.errors import DataError, ParameterError
 
 
@@ -127,7 +127,7 @@ def _f0(x, sr):
 
 
 def test_espeak_voices_and_timings():
-    from lip2audspec.data.synthetic.speech import Voice, synthesize
+    from lip2audspec.corpora.synthetic.speech import Voice, synthesize
 
     f0 = {}
     for name, sex, pitch, prange, rate in VOICE_PRESETS[:4]:

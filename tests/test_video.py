@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from lip2audspec.data.grid import GridLayout
+from lip2audspec.corpora.grid import GridLayout
 from lip2audspec.data.video import frozen_frames, probe_video, read_video, resample_indices, write_video
 from lip2audspec.errors import DataError, ParameterError
 
@@ -80,7 +80,7 @@ def test_clean_corpus_clips_have_no_frozen_frames(tiny_grid):
 @pytest.mark.slow
 def test_frozen_frames_on_corpus_corruption(tmp_path):
     """One clip with the corpus' own 'frozen_frames' corruption: frames a+1 .. b-1 repeat frame a."""
-    from lip2audspec.data.synthetic import generate_clip, speaker_spec
+    from lip2audspec.corpora.synthetic import generate_clip, speaker_spec
 
     a, b = 20, 34
     generate_clip(tmp_path, spec=speaker_spec(1, seed=7), utt_id="bbaf2n", index=0, seed=7,

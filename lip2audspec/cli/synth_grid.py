@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..data.synthetic import contact_sheet, generate_corpus
+    from ..corpora.synthetic import contact_sheet, generate_corpus
 
     report = generate_corpus(args.out, speakers=args.speakers, utterances=args.utterances, seed=args.seed,
                              corrupt_fraction=args.corrupt_fraction, workers=args.workers, progress=not args.no_progress)

@@ -1,5 +1,9 @@
-"""Datasets: the GRID corpus layout and grammar (:mod:`.grid`) and a synthetic GRID-format corpus (:mod:`.synthetic`)."""
+"""Feature preparation: from a corpus (:mod:`lip2audspec.corpora`) to training-ready datasets.
 
-from .grid import GridLayout, ClipPaths, read_align, write_align, sentence_from_id, id_from_sentence
-
-__all__ = ["GridLayout", "ClipPaths", "read_align", "write_align", "sentence_from_id", "id_from_sentence"]
+* :mod:`.video`: reading, probing and writing clip videos (25 fps grayscale frames);
+* :mod:`.crop`: mouth croppers (mask, Haar cascade, dlib landmarks);
+* :mod:`.targets`: auditory-spectrogram targets of the clips' audio;
+* :mod:`.inputs`: context windows of mouth crops (the lip network's input);
+* :mod:`.dataset`: the prepared HDF5 dataset (:class:`~.dataset.GridDataset`) and its splits;
+* :mod:`.prepare`: :func:`~.prepare.prepare_grid`, a corpus folder -> a prepared folder.
+"""

@@ -44,7 +44,7 @@ from ..fileio import atomic_path
 from .inputs import WindowConfig, lip_inputs, window_slices, window_starts
 
 __all__ = ["DatasetSpec", "AUDIO_SOURCES", "make_splits", "write_dataset", "GridDataset", "add_dataset_array",
-           "dataset_file"]
+           "dataset_file", "split_name"]
 
 #: where a dataset's speech came from: a separate wav file per clip, or the audio track of the video file
 AUDIO_SOURCES = ("wav", "video")
@@ -149,13 +149,50 @@ class DatasetSpec(Config):
 
 
 def dataset_file(path) -> Path:
-    """``dataset.h5`` given a prepared folder or the file itself (``FileNotFoundError`` if missing)."""
+    """``dataset.h5`` given a prepared folder or the file itself.
+
+    Parameters
+    ----------
+    path : str or Path
+        A prepared folder (as written by :func:`lip2audspec.data.prepare.prepare_grid`) or its ``dataset.h5``.
+
+    Returns
+    -------
+    Path
+        The dataset file.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / "dataset.h5"
     if not p.is_file():
         raise FileNotFoundError(f"no prepared dataset at {p} (run `lip2audspec prepare` first)")
     return p
+
+
+_SPLIT_ALIASES = {"test": "seen/test", "val": "seen/val", "train": "seen/train", "unseen": "unseen/test"}
+
+
+def split_name(split: str) -> str:
+    """Full split name of a short alias.
+
+    Parameters
+    ----------
+    split : str
+        ``test``, ``val``, ``train``, ``unseen`` or a full split name.
+
+    Returns
+    -------
+    str
+        ``test`` -> ``seen/test``, ``val`` -> ``seen/val``, ``train`` -> ``seen/train``,
+        ``unseen`` -> ``unseen/test``; full names (and anything else) pass through.
+    """
+    return _SPLIT_ALIASES.get(split, split)
+
 
 def _str_dtype():
     import h5py

@@ -33,11 +33,11 @@ import numpy as np
 
 from .. import __version__
 from ..config import Config
+from ..corpora.grid import N_FRAMES, VIDEO_FPS, GridLayout, read_align, speaker_name
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path, write_json_atomic, write_text_atomic
 from .crop import CropConfig, make_cropper, save_crop_preview
 from .dataset import DatasetSpec, make_splits, write_dataset
-from .grid import N_FRAMES, VIDEO_FPS, GridLayout, read_align, speaker_name
 from .inputs import WindowConfig, window_starts
 from .targets import TargetConfig, audio_for_target, auditory_target
 from .video import frozen_frames, probe_video, read_video

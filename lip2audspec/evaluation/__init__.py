@@ -5,7 +5,9 @@
   models on a prepared split;
 * :mod:`.intelligibility`: STOI, ESTOI (pystoi), PESQ narrow-band (8 kHz) and wide-band (16 kHz);
 * :mod:`.asr`: :class:`GridRecognizer` (pocketsphinx + GRID JSGF grammar) and :func:`word_accuracy`;
-* :mod:`.report`: :class:`ClipResult`, aggregation and :func:`write_report` (JSON, Markdown, HTML);
+* :mod:`.summary`: :class:`ClipResult`, :func:`score_condition` and the aggregation (:func:`aggregate`,
+  :func:`summarize`: the ``report.json`` document);
+* :mod:`.report`: rendering: :func:`write_report` (JSON, Markdown, HTML, figures) and :func:`compare_reports`;
 * :mod:`.browser`: headless-Chromium :func:`screenshot` of the HTML report.
 
 pystoi, pesq, jiwer and pocketsphinx are imported only when used.
@@ -15,8 +17,9 @@ from .asr import SLOT_NAMES, GridRecognizer, word_accuracy
 from .browser import find_chromium, screenshot
 from .intelligibility import estoi, intelligibility_metrics, pesq_nb, pesq_wb, stoi
 from .metrics import corr2d, frame_correlation_np
-from .report import CONDITIONS, METRICS, ClipResult, aggregate, compare_reports, score_condition, summarize, write_report
+from .report import compare_reports, write_report
 from .spectral import score_autoencoder, score_lipnet
+from .summary import CONDITIONS, METRICS, ClipResult, aggregate, score_condition, summarize
 
 __all__ = [
     "CONDITIONS", "METRICS", "SLOT_NAMES", "ClipResult", "GridRecognizer", "aggregate", "compare_reports", "corr2d", "estoi",

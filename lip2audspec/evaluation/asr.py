@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.grid import ADVERBS, COLOURS, COMMANDS, DIGITS, LETTERS, PREPOSITIONS, SLOTS
+from ..corpora.grid import ADVERBS, COLOURS, COMMANDS, DIGITS, LETTERS, PREPOSITIONS, SLOTS
 from ..errors import DataError, ParameterError
 
 __all__ = ["SLOT_NAMES", "PRONUNCIATIONS", "grid_jsgf", "GridRecognizer", "word_accuracy"]

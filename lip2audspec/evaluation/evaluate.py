@@ -23,21 +23,17 @@ from pathlib import Path
 import numpy as np
 
 from ..auditory import aud2wav, peak_normalize, wav2aud
-from ..data.dataset import GridDataset
-from ..data.grid import GridLayout
+from ..corpora.grid import GridLayout
+from ..data.dataset import GridDataset, dataset_file, split_name
 from ..data.targets import audio_for_target, auditory_target
 from ..errors import DataError, ParameterError
 from .asr import GridRecognizer
-from .report import ClipResult, score_condition, write_report
+from .report import write_report
+from .summary import ClipResult, score_condition
 
-__all__ = ["evaluate", "split_name"]
+__all__ = ["evaluate"]
 
 log = logging.getLogger(__name__)
-
-
-def split_name(split: str) -> str:
-    """``test`` -> ``seen/test``, ``unseen`` -> ``unseen/test``; full names pass through."""
-    return {"test": "seen/test", "val": "seen/val", "train": "seen/train", "unseen": "unseen/test"}.get(split, split)
 
 
 def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int = 20, clips_per_speaker: int | None = None,
@@ -69,7 +65,6 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
         The ``report.json`` document (per speaker and overall metrics, per-position word accuracy, meta).
     """
     from ..reconstruct import Reconstructor
-    from ..training.fit import dataset_file
     from ..training.runs import RunDir
 
     rec = Reconstructor(lip_run, autoencoder_run=autoencoder_run, n_iter=n_iter)

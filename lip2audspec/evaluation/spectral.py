@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ..data.dataset import GridDataset
+from ..data.dataset import GridDataset, dataset_file, split_name
 from ..errors import ParameterError
 from .metrics import corr2d, frame_correlation_np
 
@@ -30,8 +30,6 @@ def _model(model_or_run):
 
 
 def _clips(ds: GridDataset, split: str, max_clips: int | None):
-    from .evaluate import split_name
-
     clips = np.sort(ds.split(split_name(split)))
     if max_clips is not None:
         clips = clips[:max_clips]
@@ -67,7 +65,6 @@ def score_autoencoder(autoencoder, data, *, split: str = "seen/test", max_clips:
     0.97
     """
     from ..inference import decode, encode
-    from ..training.fit import dataset_file
 
     model = _model(autoencoder)
     with GridDataset(dataset_file(data)) as ds:
@@ -102,7 +99,6 @@ def score_lipnet(lipnet, autoencoder, data, *, split: str = "seen/test", max_cli
         ``ms_per_clip`` (median time of lip network + decoder per clip), ``n_clips``.
     """
     from ..inference import decode, predict_windows
-    from ..training.fit import dataset_file
 
     lipnet, ae = _model(lipnet), _model(autoencoder)
     per_clip, times = [], []

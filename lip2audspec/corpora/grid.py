@@ -8,7 +8,7 @@ GRID (Cooke et al. 2006) has 34 speakers (``s1`` .. ``s34``) x 1000 sentences of
 video frame index x 1000 at 25 fps), ``sil`` at both ends (and occasionally ``sp`` short pauses).
 
 :class:`GridLayout` finds video, audio and alignment files for the common ways a GRID download unpacks,
-including the layout written by :mod:`lip2audspec.data.synthetic`.
+including the layout written by :mod:`lip2audspec.corpora.synthetic`.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ class GridLayout:
     - align: ``alignments/sN/*.align``, ``align/sN/``, ``sN/align/``, ``align/*.align`` (single-speaker
       downloads, used only when exactly one speaker is present)
 
-    The synthetic corpus (:mod:`lip2audspec.data.synthetic`) writes ``sN/*.mpg``, ``audio_25k/sN/*.wav``,
+    The synthetic corpus (:mod:`lip2audspec.corpora.synthetic`) writes ``sN/*.mpg``, ``audio_25k/sN/*.wav``,
     ``audio_16k/sN/*.wav``, ``alignments/sN/*.align`` and ``mouth_params/sN/*.csv``.
 
     Parameters

@@ -212,7 +212,7 @@ def plan_corpus(config: CorpusConfig) -> dict:
     from ... import __version__
 
     return {
-        "generator": "lip2audspec.data.synthetic",
+        "generator": "lip2audspec.corpora.synthetic",
         "version": GENERATOR_VERSION,
         "package_version": __version__,
         "config": config.to_dict(),
