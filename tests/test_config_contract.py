@@ -32,10 +32,13 @@ def _config_classes():
 CLASSES = _config_classes()
 
 # classes without defaults for every field: a valid example instance
-EXAMPLES = {
-    "SpeakerSpec": lambda: __import__("lip2audspec.corpora.synthetic.corpus" if importlib.util.find_spec(
-        "lip2audspec.corpora") else "lip2audspec.data.synthetic.corpus", fromlist=["x"]).speaker_spec(2, seed=1),
-}
+def _speaker_spec():
+    from lip2audspec.corpora.synthetic.corpus import speaker_spec
+
+    return speaker_spec(2, seed=1)
+
+
+EXAMPLES = {"SpeakerSpec": _speaker_spec}
 
 
 def _example(cls):
