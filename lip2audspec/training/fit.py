@@ -180,7 +180,7 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
     keras.utils.set_random_seed(train_config.seed)
     strategy = _strategy(train_config.strategy)
     replicas = strategy.num_replicas_in_sync
-    per_replica = train_config.batch_size or model_config.batch_size
+    per_replica = train_config.batch_size or _preset_training(kind, model_config)["batch_size"]
     batch = per_replica * replicas
     state = run.state() if resume else {"epoch": 0}
     initial_epoch = int(state.get("epoch", 0))
@@ -205,8 +205,8 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
                 _restore_seed_states(model, state.get("seed_generators"))
             else:
                 model = build(model_config, replicas if train_config.scale_lr else 1)
-        lr_factor = train_config.lr_factor or getattr(model_config, "lr_factor", 0.2)
-        lr_patience = train_config.lr_patience or getattr(model_config, "lr_patience", 4)
+        lr_factor = train_config.lr_factor or _preset_training(kind, model_config)["lr_factor"]
+        lr_patience = train_config.lr_patience or _preset_training(kind, model_config)["lr_patience"]
         reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=lr_factor, patience=lr_patience, verbose=1)
         early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_config.patience, verbose=1)
         AtomicCheckpoint, RunState = _keras_callbacks()
@@ -255,7 +255,7 @@ def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: Tr
         ``run``, ``epochs_done``, ``history`` (per-epoch logs), ``samples_per_second`` (frames/s),
         ``best_val_loss``, ``replicas``, ``global_batch``.
     """
-    from ..models import AutoencoderConfig, build_autoencoder, compile_autoencoder, preset
+    from ..models import AutoencoderConfig, build_autoencoder, preset
 
     model_config, train_config, data_path = _configs(run_dir, resume, model_config, train_config, data_path,
                                                      AutoencoderConfig, preset("small").autoencoder)
@@ -264,7 +264,7 @@ def train_autoencoder(data_path, run_dir, *, model_config=None, train_config: Tr
     with GridDataset(path) as ds:
         if ds.array("spec", 0).shape[-1] != model_config.n_channels:
             raise ParameterError(f"dataset frames have {ds.array('spec', 0).shape[-1]} channels; the model expects {model_config.n_channels}")
-    build = _builder(build_autoencoder, compile_autoencoder)
+    build = _builder(build_autoencoder, "autoencoder", train_config)
     make_datasets = _split_datasets(path, train_config, frame_dataset)
 
     return _fit("autoencoder", data_path=path, run_dir=run_dir, model_config=model_config, train_config=train_config,
@@ -292,7 +292,7 @@ def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainCo
     dict
         As :func:`train_autoencoder` (``samples_per_second`` counts windows).
     """
-    from ..models import LipNetConfig, build_lipnet, compile_lipnet, preset
+    from ..models import LipNetConfig, build_lipnet, preset
 
     model_config, train_config, data_path = _configs(run_dir, resume, model_config, train_config, data_path,
                                                      LipNetConfig, preset("small").lipnet)
@@ -318,7 +318,7 @@ def train_lipnet(data_path, run_dir, *, model_config=None, train_config: TrainCo
     if problems:
         raise ParameterError("; ".join(problems))
 
-    build = _builder(build_lipnet, compile_lipnet)
+    build = _builder(build_lipnet, "lipnet", train_config)
     make_datasets = _split_datasets(path, train_config, functools.partial(window_dataset, context=model_config.context))
 
     extra = {"autoencoder_run": str(Path(autoencoder_run).resolve()) if autoencoder_run else None}
@@ -362,11 +362,20 @@ def train_or_resume(train_fn, data_path, run_dir, *, train_config: TrainConfig, 
     return train_fn(data_path, run_dir, train_config=train_config, overwrite=True, **kwargs)
 
 
-def _builder(build_model, compile_model):
+def _preset_training(kind: str, model_config) -> dict:
+    """Optimiser defaults of the preset whose ``kind`` model this is (another model: the small preset's)."""
+    from ..models import PRESETS
+
+    match = next((p for p in PRESETS.values() if getattr(p, kind) == model_config), PRESETS["small"])
+    return match.training[kind]
+
+
+def _builder(build_model, kind: str, train_config):
     """``build(config, lr_scale)``: a compiled model whose learning rate is scaled for the replicas."""
 
     def build(cfg, lr_scale):
-        return compile_model(build_model(cfg), cfg.replace(learning_rate=cfg.learning_rate * lr_scale))
+        lr = getattr(train_config, "learning_rate", None) or _preset_training(kind, cfg)["learning_rate"]
+        return build_model(cfg).compile_for_training(learning_rate=lr * lr_scale)
 
     return build
 
@@ -391,7 +400,9 @@ def _split_datasets(path, train_config: TrainConfig, make_dataset):
 def _configs(run_dir, resume, model_config, train_config, data_path, cls, default):
     if resume:
         saved = RunDir(run_dir).config()
-        model_config = cls.from_dict(saved["model"])
+        from ..models.config import split_optimizer_settings
+
+        model_config = cls.from_dict(split_optimizer_settings(saved["model"])[0])  # runs written before schema 2
         train_config = TrainConfig.from_dict(saved["train"]) if train_config is None else train_config
         data_path = data_path or saved["data"]["path"]
     model_config = model_config if model_config is not None else default
