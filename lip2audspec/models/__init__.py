@@ -4,8 +4,11 @@
   sigmoid bottleneck codes are the lip network's targets (``model.encoder``, ``model.decoder``).
 * :class:`LipNet` / :func:`build_lipnet`: window of mouth crops ``(window, S, S, 3)`` -> the window's
   codes ``(4 * window, D)``.
-* Configurations are frozen dataclasses (:class:`AutoencoderConfig`, :class:`LipNetConfig`) with the
-  ``paper`` and ``small`` presets in :data:`PRESETS`.
+* Configurations are frozen dataclasses on :class:`lip2audspec.config.Config` (:class:`AutoencoderConfig`,
+  :class:`LipNetConfig`) with the ``paper`` and ``small`` presets in :data:`PRESETS` (each preset also
+  carries its per-family optimiser defaults as data, :attr:`ModelPreset.training`).
+* :class:`ConfiguredModel`: the base of every model family (config in, ``get_config`` mirrors it,
+  ``compile_for_training(learning_rate=...)``, ``infer`` and ``compute_losses`` hooks).
 
 Importing this package registers the custom Keras objects (package ``"lip2audspec"``), so
 ``keras.saving.load_model(path)`` works afterwards. The Keras backend defaults to TensorFlow.
@@ -16,8 +19,18 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .autoencoder import Autoencoder, apply_framewise, build_autoencoder, compile_autoencoder  # noqa: E402
-from .config import PRESETS, AutoencoderConfig, LipNetConfig, ModelPreset, load_config, preset  # noqa: E402
+from .autoencoder import Autoencoder, apply_framewise, build_autoencoder  # noqa: E402
+from .base import ConfiguredModel  # noqa: E402
+from .config import (  # noqa: E402
+    OPTIMIZER_KEYS,
+    PRESETS,
+    AutoencoderConfig,
+    LipNetConfig,
+    ModelPreset,
+    load_config,
+    preset,
+    split_optimizer_settings,
+)
 from .layers import (  # noqa: E402
     CorrelationMSELoss,
     PearsonCorrelation,
@@ -25,7 +38,7 @@ from .layers import (  # noqa: E402
     frame_correlation,
     pearson_correlation,
 )
-from .lipnet import LipNet, build_lipnet, compile_lipnet  # noqa: E402
+from .lipnet import LipNet, build_lipnet  # noqa: E402
 
 __all__ = [
     "AutoencoderConfig",
@@ -34,13 +47,14 @@ __all__ = [
     "PRESETS",
     "preset",
     "load_config",
+    "OPTIMIZER_KEYS",
+    "split_optimizer_settings",
+    "ConfiguredModel",
     "Autoencoder",
     "build_autoencoder",
-    "compile_autoencoder",
     "apply_framewise",
     "LipNet",
     "build_lipnet",
-    "compile_lipnet",
     "CorrelationMSELoss",
     "PearsonCorrelation",
     "RandomFlipOrNoise",

@@ -15,10 +15,10 @@ import keras
 import numpy as np
 
 from ..errors import ParameterError
+from .base import ConfiguredModel
 from .config import AutoencoderConfig
-from .layers import CorrelationMSELoss, PearsonCorrelation
 
-__all__ = ["Autoencoder", "build_autoencoder", "compile_autoencoder", "apply_framewise"]
+__all__ = ["Autoencoder", "build_autoencoder", "apply_framewise"]
 
 
 def _dense_block(x, units: int, alpha: float, name: str):
@@ -52,19 +52,20 @@ def _build_decoder(c: AutoencoderConfig) -> keras.Model:
     return keras.Model(inp, out, name="decoder")
 
 
-@keras.saving.register_keras_serializable(package="lip2audspec")
-class Autoencoder(keras.Model):
+class Autoencoder(ConfiguredModel):
     """Functional autoencoder ``frames (B, n_channels) -> reconstruction (B, n_channels)``.
 
     Graph: ``decoder(GaussianNoise(noise_std)(encoder(frames)))``; the noise is active in training only,
-    so at inference ``model(x) == model.decoder(model.encoder(x))``.
+    so at inference ``model(x) == model.decoder(model.encoder(x))``. Construction, ``get_config``
+    (mirrors the config; older ``.keras`` files are migrated), ``compile_for_training`` and ``infer``
+    come from :class:`~lip2audspec.models.base.ConfiguredModel`.
 
     Parameters
     ----------
     config : AutoencoderConfig or dict
-        Architecture and training settings (kept as ``model.config``; ``get_config`` stores it, so
-        ``.keras`` files rebuild the same graph).
+        Architecture (kept as ``model.config``).
     name : str
+        Default ``"autoencoder"``.
 
     Attributes
     ----------
@@ -73,22 +74,24 @@ class Autoencoder(keras.Model):
     decoder : keras.Model
         ``(B, bottleneck) -> (B, n_channels)``; shares its layers with this model.
     config : AutoencoderConfig
+
+    Examples
+    --------
+    >>> ae = Autoencoder(AutoencoderConfig(encoder_units=(64,), decoder_units=(64,)))  # doctest: +SKIP
+    >>> ae.compile_for_training(learning_rate=1e-3).encoder.output_shape  # doctest: +SKIP
+    (None, 32)
     """
 
-    def __init__(self, config, name: str = "autoencoder", **kwargs):
-        if isinstance(config, dict):
-            config = AutoencoderConfig.from_dict(config)
-        if not isinstance(config, AutoencoderConfig):
-            raise ParameterError(f"Autoencoder needs an AutoencoderConfig, got {type(config).__name__}")
+    config_class = AutoencoderConfig
+    default_name = "autoencoder"
+
+    @staticmethod
+    def build_graph(config: AutoencoderConfig):
         encoder = _build_encoder(config)
         decoder = _build_decoder(config)
         frames = keras.Input((config.n_channels,), name="spectrogram_frames")
-        code = encoder(frames)
-        noisy = keras.layers.GaussianNoise(config.noise_std, name="code_noise")(code)
-        out = decoder(noisy)
-        kwargs.pop("trainable", None)
-        super().__init__(inputs=frames, outputs=out, name=name, **kwargs)
-        self.config = config
+        noisy = keras.layers.GaussianNoise(config.noise_std, name="code_noise")(encoder(frames))
+        return frames, decoder(noisy)
 
     @property
     def encoder(self) -> keras.Model:
@@ -98,46 +101,13 @@ class Autoencoder(keras.Model):
     def decoder(self) -> keras.Model:
         return self.get_layer("decoder")
 
-    def get_config(self):
-        return {"name": self.name, "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        return cls(AutoencoderConfig.from_dict(config.pop("config")), **config)
-
 
 def build_autoencoder(config: AutoencoderConfig | None = None) -> Autoencoder:
-    """Build (not compile) the autoencoder; ``config`` defaults to the ``paper`` configuration."""
-    return Autoencoder(config if config is not None else AutoencoderConfig())
+    """Build (not compile) the autoencoder; ``config`` defaults to the ``paper`` configuration.
 
-
-def compile_autoencoder(model: keras.Model, config: AutoencoderConfig | None = None, **compile_kwargs) -> keras.Model:
-    """Compile with Adam(``learning_rate``), :class:`CorrelationMSELoss` and correlation / MSE metrics.
-
-    Parameters
-    ----------
-    model : keras.Model
-    config : AutoencoderConfig, optional
-        Defaults to ``model.config``.
-    **compile_kwargs
-        Passed to ``model.compile`` (e.g. ``jit_compile``, ``steps_per_execution``).
-
-    Returns
-    -------
-    keras.Model
-        ``model``, compiled.
+    Compile with ``model.compile_for_training(learning_rate=...)`` (the rate is a training setting).
     """
-    config = config if config is not None else getattr(model, "config", None)
-    if not isinstance(config, AutoencoderConfig):
-        raise ParameterError("compile_autoencoder needs an AutoencoderConfig (model.config or config=)")
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss=CorrelationMSELoss(corr_weight=config.corr_weight, mse_weight=config.mse_weight),
-        metrics=[PearsonCorrelation(), keras.metrics.MeanSquaredError(name="mse")],
-        **compile_kwargs,
-    )
-    return model
+    return Autoencoder(config if config is not None else AutoencoderConfig())
 
 
 def apply_framewise(model: keras.Model, x, *, batch_size: int = 4096) -> np.ndarray:

@@ -5,6 +5,13 @@ A preset is *data*: the same builders (:func:`~lip2audspec.models.build_autoenco
 holds the configuration that built it as ``config.json`` (:meth:`AutoencoderConfig.save_json`,
 :func:`load_config`).
 
+The model configs describe the network only. Optimiser settings (learning rate, batch size, the
+learning-rate schedule) belong to the training configuration; each preset carries its per-family
+defaults as plain data in :attr:`ModelPreset.training`. Schema 1 of the model configs (files and
+``.keras`` models written before this split) held ``learning_rate``, ``batch_size``, ``lr_factor`` and
+``lr_patience``; reading such a dict drops them (:func:`split_optimizer_settings` keeps them for the
+training layer).
+
 The ``paper`` values follow Lip2AudSpec (H. Akbari, H. Arora, L. Cao, N. Mesgarani, ICASSP 2018) and
 the authors' published Keras code; where the two differ the choice is noted on the field.
 """
@@ -12,139 +19,78 @@ the authors' published Keras code; where the two differ the choice is noted on t
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import types
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
+from ..config import Config, check_bool, check_choice, check_int, check_int_tuple, check_real, is_int
 from ..errors import ParameterError
-from ..fileio import write_json_atomic
 
 __all__ = [
     "AutoencoderConfig",
     "LipNetConfig",
     "ModelPreset",
     "PRESETS",
+    "OPTIMIZER_KEYS",
+    "split_optimizer_settings",
     "preset",
     "load_config",
 ]
 
-
-# ---------------------------------------------------------------------------------------------------------------
-# validation helpers
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+#: optimiser settings that schema 1 of the model configs held (now the training configuration's)
+OPTIMIZER_KEYS = ("learning_rate", "batch_size", "lr_factor", "lr_patience")
 
 
-def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
+def split_optimizer_settings(d: Mapping) -> tuple:
+    """Split a model-config dict into the model part and its optimiser settings (schema 1 -> 2).
+
+    Parameters
+    ----------
+    d : mapping
+        A model config dict, e.g. the ``"model"`` entry of an old run folder's ``config.json``;
+        header keys (``"kind"``, ``"schema"``) stay in the model part.
+
+    Returns
+    -------
+    model : dict
+        ``d`` without :data:`OPTIMIZER_KEYS`.
+    optimizer : dict
+        The optimiser settings ``d`` held (possibly empty).
+
+    Examples
+    --------
+    >>> split_optimizer_settings({"bottleneck": 32, "learning_rate": 1e-4})
+    ({'bottleneck': 32}, {'learning_rate': 0.0001})
+    """
+    if not isinstance(d, Mapping):
+        raise ParameterError(f"split_optimizer_settings expects a dict, got {type(d).__name__}")
+    model = {k: v for k, v in d.items() if k not in OPTIMIZER_KEYS}
+    optimizer = {k: d[k] for k in OPTIMIZER_KEYS if k in d}
+    return model, optimizer
 
 
-def _set(obj, name, value) -> None:
-    object.__setattr__(obj, name, value)
+class _ModelConfig(Config):
+    """Shared by the Lip2AudSpec model configs: schema 2 (no optimiser settings) and the loss weights."""
 
-
-def _check_int(obj, name: str, *, lo: int = 1, hi: int | None = None, what: str = "") -> None:
-    v = getattr(obj, name)
-    if not _is_int(v) or v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ParameterError(f"{type(obj).__name__}.{name} must be an integer {rng}{what}, got {v!r}")
-    _set(obj, name, int(v))
-
-
-def _check_real(obj, name: str, *, lo: float = 0.0, hi: float | None = None, lo_open: bool = False,
-                hi_open: bool = False, what: str = "") -> None:
-    v = getattr(obj, name)
-    ok = _is_real(v)
-    if ok:
-        f = float(v)
-        ok = (f > lo if lo_open else f >= lo) and (hi is None or (f < hi if hi_open else f <= hi))
-    if not ok:
-        left = "(" if lo_open else "["
-        right = "inf)" if hi is None else (f"{hi:g})" if hi_open else f"{hi:g}]")
-        raise ParameterError(f"{type(obj).__name__}.{name} must be a finite number in {left}{lo:g}, {right}{what}, got {v!r}")
-    _set(obj, name, float(v))
-
-
-def _check_int_tuple(obj, name: str, *, allow_empty: bool = False, lo: int = 1) -> None:
-    v = getattr(obj, name)
-    if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
-        raise ParameterError(f"{type(obj).__name__}.{name} must be a sequence of integers >= {lo}, got {v!r}")
-    t = tuple(v)
-    if (not t and not allow_empty) or not all(_is_int(x) and x >= lo for x in t):
-        need = "a" if allow_empty else "a non-empty"
-        raise ParameterError(f"{type(obj).__name__}.{name} must be {need} sequence of integers >= {lo}, got {v!r}")
-    _set(obj, name, tuple(int(x) for x in t))
-
-
-def _check_bool(obj, name: str) -> None:
-    v = getattr(obj, name)
-    if not isinstance(v, bool):
-        raise ParameterError(f"{type(obj).__name__}.{name} must be True or False, got {v!r}")
-
-
-class _ConfigMixin:
-    """``to_dict`` / ``from_dict`` / JSON helpers shared by the model configurations."""
-
-    #: value of the ``"kind"`` key written by :meth:`save_json` (tells :func:`load_config` the class)
-    KIND = ""
-
-    def to_dict(self) -> dict:
-        """Plain-Python dict (tuples become lists in JSON); ``from_dict(to_dict())`` round-trips."""
-        return asdict(self)
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     @classmethod
-    def from_dict(cls, d: dict):
-        """Build from a dict as written by :meth:`to_dict` (a ``"kind"`` key, if present, must match).
+    def migrate(cls, d: dict, version: int) -> dict:
+        """Schema 1 -> 2: drop :data:`OPTIMIZER_KEYS` (now the training configuration's)."""
+        return split_optimizer_settings(d)[0] if version < 2 else d
 
-        Raises
-        ------
-        ParameterError
-            Unknown keys, a ``kind`` of another model, or any invalid value.
-        """
-        if not isinstance(d, dict):
-            raise ParameterError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
-        d = dict(d)
-        kind = d.pop("kind", cls.KIND)
-        if kind != cls.KIND:
-            raise ParameterError(f"config is for model kind {kind!r}, not {cls.KIND!r} ({cls.__name__})")
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ParameterError(f"unknown {cls.__name__} field(s) {unknown}; expected a subset of {sorted(names)}")
-        return cls(**d)
-
-    def to_json(self) -> str:
-        return json.dumps({"kind": self.KIND, **self.to_dict()}, indent=2)
-
-    @classmethod
-    def from_json(cls, text: str):
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"invalid {cls.__name__} JSON: {exc}") from exc
-        return cls.from_dict(d)
-
-    def save_json(self, path) -> Path:
-        """Write the configuration (with a ``"kind"`` key) to ``path`` atomically; returns the path."""
-        path = Path(path)
-        write_json_atomic(path, {"kind": self.KIND, **self.to_dict()})
-        return path
-
-    @classmethod
-    def load_json(cls, path):
-        """Read a configuration written by :meth:`save_json`."""
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
-
-    def replace(self, **changes):
-        """A copy with some fields changed (validated again)."""
-        return type(self).from_dict({**self.to_dict(), **changes})
+    def _check_loss_weights(self) -> None:
+        check_real(self, "corr_weight")
+        check_real(self, "mse_weight")
+        if self.corr_weight == 0 and self.mse_weight == 0:
+            raise ParameterError(f"{type(self).__name__}: corr_weight and mse_weight are both 0 (the loss would be 0)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class AutoencoderConfig(_ConfigMixin):
+class AutoencoderConfig(_ModelConfig):
     """Frame-wise auditory-spectrogram autoencoder (Lip2AudSpec, Fig. 1 top).
 
     Encoder ``n_channels -> encoder_units... -> bottleneck`` (each hidden Dense followed by BatchNorm and
@@ -172,10 +118,17 @@ class AutoencoderConfig(_ConfigMixin):
     corr_weight, mse_weight : float
         Loss ``mse_weight * MSE - corr_weight * r`` (paper: 1 and 1; see
         :class:`~lip2audspec.models.layers.CorrelationMSELoss`).
-    learning_rate : float
-        Adam learning rate (1e-4).
-    batch_size : int
-        Frames per batch (128).
+
+    Notes
+    -----
+    Schema 2. A schema-1 dict (``config.json`` or ``.keras`` file written before optimiser settings
+    moved to the training configuration) is read with its ``learning_rate`` and ``batch_size`` dropped;
+    the ``paper`` values (Adam 1e-4, 128 frames per batch) are in ``PRESETS["paper"].training``.
+
+    Examples
+    --------
+    >>> AutoencoderConfig(encoder_units=(256, 64), decoder_units=(64, 256)).bottleneck
+    32
     """
 
     KIND = "autoencoder"
@@ -192,21 +145,15 @@ class AutoencoderConfig(_ConfigMixin):
     leaky_alpha: float = 0.3
     corr_weight: float = 1.0
     mse_weight: float = 1.0
-    learning_rate: float = 1e-4
-    batch_size: int = 128
 
     def __post_init__(self):
-        _check_int(self, "n_channels")
-        _check_int(self, "bottleneck")
-        _check_int_tuple(self, "encoder_units", allow_empty=True)
-        _check_int_tuple(self, "decoder_units", allow_empty=True)
-        for name in ("kernel_l1", "kernel_l2", "activity_l1", "activity_l2", "noise_std", "leaky_alpha",
-                     "corr_weight", "mse_weight"):
-            _check_real(self, name)
-        if self.corr_weight == 0 and self.mse_weight == 0:
-            raise ParameterError("AutoencoderConfig: corr_weight and mse_weight are both 0 (the loss would be 0)")
-        _check_real(self, "learning_rate", lo_open=True)
-        _check_int(self, "batch_size")
+        check_int(self, "n_channels")
+        check_int(self, "bottleneck")
+        check_int_tuple(self, "encoder_units", allow_empty=True)
+        check_int_tuple(self, "decoder_units", allow_empty=True)
+        for name in ("kernel_l1", "kernel_l2", "activity_l1", "activity_l2", "noise_std", "leaky_alpha"):
+            check_real(self, name)
+        self._check_loss_weights()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -214,7 +161,7 @@ LAST_CONV_ACTIVATIONS = ("elu", "leaky_relu")
 
 
 @dataclass(frozen=True)
-class LipNetConfig(_ConfigMixin):
+class LipNetConfig(_ModelConfig):
     """Lip-reading network: window of mouth crops -> the window's bottleneck codes (Lip2AudSpec, Fig. 1).
 
     ``(window, crop_size, crop_size, channels)`` -> augmentation (training only) -> ``len(conv_filters)``
@@ -270,13 +217,6 @@ class LipNetConfig(_ConfigMixin):
         Width of each target frame: the autoencoder's bottleneck D (32).
     corr_weight, mse_weight : float
         Loss weights, as for the autoencoder.
-    learning_rate : float
-        Adam learning rate (1e-4).
-    batch_size : int
-        Windows per batch (32).
-    lr_factor, lr_patience : float, int
-        Learning rate multiplied by ``lr_factor`` (0.2, i.e. divided by 5) after ``lr_patience`` (4)
-        epochs without validation improvement. Used by the training code.
     flip_prob, noise_prob : float
         Per window, probability of a horizontal flip of all frames, or of additive Gaussian noise; the
         rest (``1 - flip_prob - noise_prob``) stays unchanged. The authors' code drew flip / noise /
@@ -285,6 +225,17 @@ class LipNetConfig(_ConfigMixin):
         Std of the augmentation noise (0.01).
     augment_seed : int or None
         Seed of the augmentation layer's random stream (None: nondeterministic).
+
+    Notes
+    -----
+    Schema 2. A schema-1 dict is read with its ``learning_rate``, ``batch_size``, ``lr_factor`` and
+    ``lr_patience`` dropped; the ``paper`` values (Adam 1e-4, 32 windows per batch, learning rate
+    divided by 5 after 4 epochs without validation improvement) are in ``PRESETS["paper"].training``.
+
+    Examples
+    --------
+    >>> LipNetConfig(context=2, crop_size=48).input_shape
+    (9, 48, 48, 3)
     """
 
     KIND = "lipnet"
@@ -310,10 +261,6 @@ class LipNetConfig(_ConfigMixin):
     out_dim: int = 32
     corr_weight: float = 1.0
     mse_weight: float = 1.0
-    learning_rate: float = 1e-4
-    batch_size: int = 32
-    lr_factor: float = 0.2
-    lr_patience: int = 4
     flip_prob: float = 1.0 / 3.0
     noise_prob: float = 1.0 / 3.0
     noise_std: float = 0.01
@@ -321,45 +268,38 @@ class LipNetConfig(_ConfigMixin):
 
     def __post_init__(self):
         for name in ("window", "crop_size", "channels", "conv_kernel", "lstm_units", "dense_units", "out_frames",
-                     "out_dim", "batch_size"):
-            _check_int(self, name)
-        _check_int(self, "lr_patience", lo=0)
-        _check_int(self, "context", lo=0)
-        _check_int_tuple(self, "conv_filters")
+                     "out_dim"):
+            check_int(self, name)
+        check_int(self, "context", lo=0)
+        check_int_tuple(self, "conv_filters")
         n = len(self.conv_filters)
         for name in ("pool_after", "dropout_after"):
-            _check_int_tuple(self, name, allow_empty=True)
+            check_int_tuple(self, name, allow_empty=True)
             t = getattr(self, name)
             if any(i > n for i in t) or len(set(t)) != len(t):
                 raise ParameterError(
                     f"LipNetConfig.{name} must hold distinct 1-based conv layer indices in [1, {n}], got {t}"
                 )
-            _set(self, name, tuple(sorted(t)))
+            object.__setattr__(self, name, tuple(sorted(t)))
         if self.crop_size >> len(self.pool_after) < 1:
             raise ParameterError(
                 f"LipNetConfig.crop_size={self.crop_size} is too small for {len(self.pool_after)} spatial "
                 f"2x2 max-pools; need crop_size >= {2 ** len(self.pool_after)}"
             )
         for name in ("conv_dropout", "lstm_dropout", "dense_dropout"):
-            _check_real(self, name, hi=1.0, hi_open=True, what=" (a dropout rate)")
-        for name in ("l2", "leaky_alpha", "corr_weight", "mse_weight", "noise_std"):
-            _check_real(self, name)
-        if self.corr_weight == 0 and self.mse_weight == 0:
-            raise ParameterError("LipNetConfig: corr_weight and mse_weight are both 0 (the loss would be 0)")
-        if self.last_conv_activation not in LAST_CONV_ACTIVATIONS:
-            raise ParameterError(
-                f"LipNetConfig.last_conv_activation must be one of {LAST_CONV_ACTIVATIONS}, got {self.last_conv_activation!r}"
-            )
-        _check_bool(self, "lstm_return_sequences")
-        _check_real(self, "learning_rate", lo_open=True)
-        _check_real(self, "lr_factor", lo_open=True, hi=1.0, hi_open=True, what=" (learning-rate multiplier)")
-        _check_real(self, "flip_prob", hi=1.0)
-        _check_real(self, "noise_prob", hi=1.0)
+            check_real(self, name, hi=1.0, hi_open=True, what=" (a dropout rate)")
+        for name in ("l2", "leaky_alpha", "noise_std"):
+            check_real(self, name)
+        self._check_loss_weights()
+        check_choice(self, "last_conv_activation", LAST_CONV_ACTIVATIONS)
+        check_bool(self, "lstm_return_sequences")
+        check_real(self, "flip_prob", hi=1.0)
+        check_real(self, "noise_prob", hi=1.0)
         if self.flip_prob + self.noise_prob > 1.0 + 1e-9:
             raise ParameterError(
                 f"LipNetConfig: flip_prob + noise_prob must be <= 1, got {self.flip_prob} + {self.noise_prob}"
             )
-        if self.augment_seed is not None and not _is_int(self.augment_seed):
+        if self.augment_seed is not None and not is_int(self.augment_seed):
             raise ParameterError(f"LipNetConfig.augment_seed must be an integer or None, got {self.augment_seed!r}")
 
     @property
@@ -374,13 +314,42 @@ class LipNetConfig(_ConfigMixin):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+def _frozen_training(training) -> types.MappingProxyType:
+    """``{family: {setting: value}}`` as read-only mappings (copies), validated for shape."""
+    if not isinstance(training, Mapping):
+        raise ParameterError(f"ModelPreset.training must be a mapping of family -> settings, got {type(training).__name__}")
+    out = {}
+    for family, settings in training.items():
+        if not isinstance(family, str) or not isinstance(settings, Mapping) or not all(isinstance(k, str) for k in settings):
+            raise ParameterError(f"ModelPreset.training[{family!r}] must map setting names to values, got {settings!r}")
+        out[family] = types.MappingProxyType(dict(settings))
+    return types.MappingProxyType(out)
+
+
 @dataclass(frozen=True)
 class ModelPreset:
-    """A matching pair of configurations: the lip network predicts the autoencoder's bottleneck codes."""
+    """A matching pair of configurations: the lip network predicts the autoencoder's bottleneck codes.
+
+    Parameters
+    ----------
+    name : str
+    autoencoder : AutoencoderConfig
+    lipnet : LipNetConfig
+    training : mapping of str to mapping
+        Per-family optimiser defaults as plain data, ``{"autoencoder": {...}, "lipnet": {...}}`` with
+        the keys of :data:`OPTIMIZER_KEYS` (``learning_rate``, ``batch_size``, ``lr_factor``,
+        ``lr_patience``); the training configuration reads its defaults from here. Stored read-only.
+
+    Examples
+    --------
+    >>> PRESETS["paper"].training["lipnet"]["batch_size"]
+    32
+    """
 
     name: str
     autoencoder: AutoencoderConfig
     lipnet: LipNetConfig
+    training: Mapping = field(default_factory=dict, hash=False)
 
     def __post_init__(self):
         if not isinstance(self.autoencoder, AutoencoderConfig) or not isinstance(self.lipnet, LipNetConfig):
@@ -390,11 +359,18 @@ class ModelPreset:
                 f"preset {self.name!r}: lipnet.out_dim={self.lipnet.out_dim} differs from the autoencoder "
                 f"bottleneck {self.autoencoder.bottleneck}"
             )
+        object.__setattr__(self, "training", _frozen_training(self.training))
+
+
+def _optimizer_defaults(learning_rate: float) -> dict:
+    schedule = {"learning_rate": learning_rate, "lr_factor": 0.2, "lr_patience": 4}
+    return {"autoencoder": {**schedule, "batch_size": 128}, "lipnet": {**schedule, "batch_size": 32}}
 
 
 PRESETS = types.MappingProxyType({
-    # As published (paper + authors' code).
-    "paper": ModelPreset("paper", AutoencoderConfig(), LipNetConfig()),
+    # As published (paper + authors' code): Adam 1e-4; 128 frames / 32 windows per batch; learning rate
+    # divided by 5 after 4 epochs without validation improvement.
+    "paper": ModelPreset("paper", AutoencoderConfig(), LipNetConfig(), training=_optimizer_defaults(1e-4)),
     # CPU preset: 48x48 crops (5 pools: 48 -> 24 -> 12 -> 6 -> 3 -> 1), conv filters 8-8-16-16-32-32-64,
     # LSTM 128, Dense 256, same bottleneck width 32, learning rate 1e-3 (fewer, faster epochs), and 2 frames
     # of input context on each side of the 5-frame window (9 frames in, the central 5 frames' codes out):
@@ -403,15 +379,15 @@ PRESETS = types.MappingProxyType({
     # (Keras 3.15 / TF 2.21, no XLA). Same builders.
     "small": ModelPreset(
         "small",
-        AutoencoderConfig(encoder_units=(256, 64), decoder_units=(64, 256), learning_rate=1e-3),
+        AutoencoderConfig(encoder_units=(256, 64), decoder_units=(64, 256)),
         LipNetConfig(
             context=2,
             crop_size=48,
             conv_filters=(8, 8, 16, 16, 32, 32, 64),
             lstm_units=128,
             dense_units=256,
-            learning_rate=1e-3,
         ),
+        training=_optimizer_defaults(1e-3),
     ),
 })
 
@@ -425,14 +401,17 @@ def preset(name: str) -> ModelPreset:
 
 
 def load_config(path):
-    """Read a ``config.json`` written by ``save_json`` and return the config of the kind it names."""
-    text = Path(path).read_text(encoding="utf-8")
+    """Read a ``config.json`` written by ``save_json`` and return the config of the kind it names.
+
+    A file without a ``"schema"`` key is schema 1 and is migrated (its optimiser settings dropped).
+    """
+    path = Path(path)
     try:
-        d = json.loads(text)
+        d = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ParameterError(f"invalid model config JSON in {path}: {exc}") from exc
+        raise ParameterError(f"invalid model config JSON in {path}: {exc}") from None
     kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig)}
     kind = d.get("kind") if isinstance(d, dict) else None
     if kind not in kinds:
         raise ParameterError(f"{path}: 'kind' must be one of {sorted(kinds)}, got {kind!r}")
-    return kinds[kind].from_dict(d)
+    return kinds[kind].load_json(path)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import keras
 
-from ..errors import ParameterError
+from .base import ConfiguredModel
 from .config import LipNetConfig
-from .layers import CorrelationMSELoss, PearsonCorrelation, RandomFlipOrNoise
+from .layers import RandomFlipOrNoise
 
-__all__ = ["LipNet", "build_lipnet", "compile_lipnet"]
+__all__ = ["LipNet", "build_lipnet"]
 
 
 def _lipnet_graph(c: LipNetConfig):
@@ -59,68 +59,39 @@ def _lipnet_graph(c: LipNetConfig):
     return inp, out
 
 
-@keras.saving.register_keras_serializable(package="lip2audspec")
-class LipNet(keras.Model):
+class LipNet(ConfiguredModel):
     """Functional lip network ``(B, window, S, S, channels) -> (B, out_frames, out_dim)`` in (0, 1).
+
+    Construction, ``get_config`` (mirrors the config; older ``.keras`` files are migrated),
+    ``compile_for_training`` and ``infer`` come from :class:`~lip2audspec.models.base.ConfiguredModel`.
 
     Parameters
     ----------
     config : LipNetConfig or dict
-        Kept as ``model.config``; ``get_config`` stores it, so ``.keras`` files rebuild the same graph.
+        Kept as ``model.config``.
     name : str
+        Default ``"lipnet"``.
+
+    Examples
+    --------
+    >>> m = LipNet(preset("small").lipnet).compile_for_training(learning_rate=1e-3)  # doctest: +SKIP
+    >>> m.output_shape  # doctest: +SKIP
+    (None, 20, 32)
     """
 
-    def __init__(self, config, name: str = "lipnet", **kwargs):
-        if isinstance(config, dict):
-            config = LipNetConfig.from_dict(config)
-        if not isinstance(config, LipNetConfig):
-            raise ParameterError(f"LipNet needs a LipNetConfig, got {type(config).__name__}")
-        inp, out = _lipnet_graph(config)
-        kwargs.pop("trainable", None)
-        super().__init__(inputs=inp, outputs=out, name=name, **kwargs)
-        self.config = config
+    config_class = LipNetConfig
+    default_name = "lipnet"
 
-    def get_config(self):
-        return {"name": self.name, "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        return cls(LipNetConfig.from_dict(config.pop("config")), **config)
+    @staticmethod
+    def build_graph(config: LipNetConfig):
+        return _lipnet_graph(config)
 
 
 def build_lipnet(config: LipNetConfig | None = None) -> LipNet:
-    """Build (not compile) the lip network; ``config`` defaults to the ``paper`` configuration."""
-    return LipNet(config if config is not None else LipNetConfig())
+    """Build (not compile) the lip network; ``config`` defaults to the ``paper`` configuration.
 
-
-def compile_lipnet(model: keras.Model, config: LipNetConfig | None = None, **compile_kwargs) -> keras.Model:
-    """Compile with Adam(``learning_rate``), :class:`CorrelationMSELoss` and correlation / MSE metrics.
-
-    The learning-rate schedule (``lr_factor`` after ``lr_patience`` epochs without validation
-    improvement) is a callback of the training code, e.g.
-    ``keras.callbacks.ReduceLROnPlateau(factor=config.lr_factor, patience=config.lr_patience)``.
-
-    Parameters
-    ----------
-    model : keras.Model
-    config : LipNetConfig, optional
-        Defaults to ``model.config``.
-    **compile_kwargs
-        Passed to ``model.compile``.
-
-    Returns
-    -------
-    keras.Model
-        ``model``, compiled.
+    Compile with ``model.compile_for_training(learning_rate=...)``; the learning-rate schedule (divide by
+    ``lr_factor`` after ``lr_patience`` epochs without validation improvement) is a callback of the
+    training code, with its defaults in ``PRESETS[name].training["lipnet"]``.
     """
-    config = config if config is not None else getattr(model, "config", None)
-    if not isinstance(config, LipNetConfig):
-        raise ParameterError("compile_lipnet needs a LipNetConfig (model.config or config=)")
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss=CorrelationMSELoss(corr_weight=config.corr_weight, mse_weight=config.mse_weight),
-        metrics=[PearsonCorrelation(), keras.metrics.MeanSquaredError(name="mse")],
-        **compile_kwargs,
-    )
-    return model
+    return LipNet(config if config is not None else LipNetConfig())
