@@ -340,7 +340,7 @@ class GridDataset:
     Parameters
     ----------
     path : str or Path
-        ``dataset.h5`` written by :func:`write_dataset`.
+        ``dataset.h5`` written by :func:`write_dataset`, or the prepared folder holding it.
     window : WindowConfig, optional
         Default: the one in the manifest.
 
@@ -353,9 +353,7 @@ class GridDataset:
     def __init__(self, path, *, window: WindowConfig | None = None):
         import h5py
 
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise FileNotFoundError(f"no prepared dataset at {self.path}")
+        self.path = dataset_file(path)
         try:
             self._h5 = h5py.File(self.path, "r")
         except OSError as exc:

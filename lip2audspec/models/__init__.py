@@ -27,6 +27,7 @@ from .config import (  # noqa: E402
     AutoencoderConfig,
     LipNetConfig,
     ModelPreset,
+    config_class,
     load_config,
     preset,
     split_optimizer_settings,
@@ -41,6 +42,7 @@ from .layers import (  # noqa: E402
 from .lipnet import LipNet, build_lipnet  # noqa: E402
 
 __all__ = [
+    "config_class",
     "AutoencoderConfig",
     "LipNetConfig",
     "ModelPreset",

@@ -34,6 +34,7 @@ __all__ = [
     "ModelPreset",
     "PRESETS",
     "OPTIMIZER_KEYS",
+    "config_class",
     "split_optimizer_settings",
     "preset",
     "load_config",
@@ -400,6 +401,14 @@ def preset(name: str) -> ModelPreset:
         raise ParameterError(f"unknown model preset {name!r}; expected one of {sorted(PRESETS)}") from None
 
 
+def config_class(kind: str) -> type:
+    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``), as run folders record it."""
+    kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig)}
+    if kind not in kinds:
+        raise ParameterError(f"unknown model kind {kind!r}; expected one of {sorted(kinds)}")
+    return kinds[kind]
+
+
 def load_config(path):
     """Read a ``config.json`` written by ``save_json`` and return the config of the kind it names.
 
@@ -410,8 +419,8 @@ def load_config(path):
         d = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ParameterError(f"invalid model config JSON in {path}: {exc}") from None
-    kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig)}
-    kind = d.get("kind") if isinstance(d, dict) else None
-    if kind not in kinds:
-        raise ParameterError(f"{path}: 'kind' must be one of {sorted(kinds)}, got {kind!r}")
-    return kinds[kind].load_json(path)
+    try:
+        cls = config_class(d.get("kind") if isinstance(d, dict) else None)
+    except ParameterError as exc:
+        raise ParameterError(f"{path}: {exc}") from None
+    return cls.load_json(path)

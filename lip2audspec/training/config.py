@@ -6,13 +6,11 @@ from dataclasses import dataclass
 
 from ..config import Config, check_bool, check_choice, check_int, check_optional_int, check_real
 from ..errors import ParameterError
+from ..models.config import OPTIMIZER_KEYS
 
-__all__ = ["TrainConfig", "STRATEGIES", "OPTIMIZER_FIELDS"]
+__all__ = ["TrainConfig", "STRATEGIES"]
 
 STRATEGIES = ("default", "mirrored", "multiworker")
-
-#: TrainConfig fields that default to None = "the model preset's value for this model family"
-OPTIMIZER_FIELDS = ("learning_rate", "batch_size", "lr_factor", "lr_patience")
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class TrainConfig(Config):
 
     Notes
     -----
-    The optimiser settings (:data:`OPTIMIZER_FIELDS`) default to None, which the training functions
+    The optimiser settings (:data:`lip2audspec.models.config.OPTIMIZER_KEYS`) default to None, which the training functions
     replace by the model preset's values for the family (:meth:`resolved`; e.g. the ``small`` preset's
     learning rate 1e-3, batch 128 frames for the autoencoder and 32 windows for the lip network). A run
     folder records the resolved values, so it resumes exactly.
@@ -125,7 +123,7 @@ class TrainConfig(Config):
         defaults : mapping
             Optimiser settings by name (a model preset's ``training[family]``); other keys are ignored.
         """
-        changes = {k: defaults[k] for k in OPTIMIZER_FIELDS if getattr(self, k) is None and k in defaults}
+        changes = {k: defaults[k] for k in OPTIMIZER_KEYS if getattr(self, k) is None and k in defaults}
         return self.replace(**changes) if changes else self
 
     @classmethod

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import DataError, ParameterError
 from ..fileio import write_json_atomic
-from .config import OPTIMIZER_FIELDS
+from ..models.config import split_optimizer_settings
 
 __all__ = ["RunDir", "RUN_SCHEMA", "migrate_run_config"]
 
@@ -51,8 +51,7 @@ def migrate_run_config(doc: dict) -> dict:
         raise ParameterError(f"run config schema {schema!r} is newer than this lip2audspec reads ({RUN_SCHEMA}): "
                              "upgrade lip2audspec")
     if schema == 1:
-        model = dict(doc.get("model") or {})
-        moved = {k: model.pop(k) for k in OPTIMIZER_FIELDS if k in model}
+        model, moved = split_optimizer_settings(doc.get("model") or {})
         train = dict(doc.get("train") or {})
         for k, v in {**_V1_SCHEDULE, **moved}.items():
             if train.get(k) is None:
