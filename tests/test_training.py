@@ -6,14 +6,13 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
 from lip2audspec.data.crop import CropConfig
 from lip2audspec.data.dataset import GridDataset
 from lip2audspec.data.prepare import PrepareConfig, prepare_grid
-
-keras = pytest.importorskip("keras")
 
 from lip2audspec.cli.train_autoencoder import main as train_autoencoder_main  # noqa: E402
 from lip2audspec.cli.train_main import main as train_main_main  # noqa: E402

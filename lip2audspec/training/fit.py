@@ -201,7 +201,7 @@ def _fit(kind: str, *, data_path, run_dir, model_config, train_config: TrainConf
         train_ds, n_train = make_datasets(batch, counter)
         with strategy.scope():
             if resume:
-                model = keras.saving.load_model(run.model_path("last"), compile=True)
+                model = run.load_model("last", compile=True)
                 _restore_seed_states(model, state.get("seed_generators"))
             else:
                 model = build(model_config, replicas if train_config.scale_lr else 1)
