@@ -23,8 +23,9 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lip2audspec.cli._runner import add_debug_argument, run_command  # noqa: E402
 from lip2audspec.corpora.download import DEFAULT_BASE_URL, N_SPEAKERS, PARTS, fetch_grid  # noqa: E402
-from lip2audspec.errors import DataError, ParameterError  # noqa: E402
+from lip2audspec.errors import ParameterError  # noqa: E402
 
 PROG = "download_grid.py"
 
@@ -54,27 +55,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    add_debug_argument(p)
     return p
+
+
+def run(args) -> int:
+    report = fetch_grid(args.out, _speakers(args.speakers), base_url=args.base_url, parts=args.parts,
+                        from_dir=args.from_dir, keep_archives=args.keep_archives, progress=args.progress,
+                        retries=args.retries, timeout=args.timeout)
+    for item in report["items"]:
+        print(f"{item['speaker']:>4} {item['part']:<6} {item['action']:<13} {item['files']:>5} files")
+    print(f"downloaded {report['downloaded_bytes'] / 2**20:.1f} MiB; manifest: {report['manifest']}")
+    return 0
 
 
 def main(argv=None) -> int:
     """Run the downloader; returns the exit status (0 success, 2 error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        report = fetch_grid(args.out, _speakers(args.speakers), base_url=args.base_url, parts=args.parts,
-                            from_dir=args.from_dir, keep_archives=args.keep_archives, progress=args.progress,
-                            retries=args.retries, timeout=args.timeout)
-    except (DataError, ParameterError, FileNotFoundError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-    for item in report["items"]:
-        print(f"{item['speaker']:>4} {item['part']:<6} {item['action']:<13} {item['files']:>5} files")
-    print(f"downloaded {report['downloaded_bytes'] / 2**20:.1f} MiB; manifest: {report['manifest']}")
-    return 0
+    return run_command(PROG, run, args, interrupted="interrupted; rerun the same command to resume")
 
 
 if __name__ == "__main__":

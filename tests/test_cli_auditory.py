@@ -42,7 +42,6 @@ def test_demo_round_trip(tmp_path):
 @pytest.mark.slow
 def test_lip_demo_tiny(tmp_path, capsys):
     """The main demo end to end with tiny settings; a rerun resumes every stage instead of redoing it."""
-    pytest.importorskip("keras")
     args = ["demo", "--out", str(tmp_path / "d"), "--speakers", "2", "--utterances", "6", "--ae-epochs", "1",
             "--lip-epochs", "1", "--eval-clips", "1", "--iterations", "2", "--quiet"]
     assert main(args) == 0

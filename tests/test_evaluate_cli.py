@@ -2,11 +2,7 @@
 
 import json
 
-import pytest
-
 from lip2audspec.cli.main import main
-
-pytest.importorskip("keras")
 
 
 def test_evaluate_writes_report(tiny_runs, tmp_path, capsys):

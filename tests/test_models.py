@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-keras = pytest.importorskip("keras")
+import keras  # noqa: E402  (after the environment settings above)
 
 from lip2audspec.errors import ParameterError  # noqa: E402
 from lip2audspec.models import (  # noqa: E402

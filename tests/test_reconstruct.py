@@ -10,8 +10,6 @@ from lip2audspec.corpora.grid import GridLayout
 from lip2audspec.data.targets import TargetConfig, auditory_target, spectrogram_from_target
 from lip2audspec.data.video import read_video, write_video
 
-pytest.importorskip("keras")
-
 
 def test_spectrogram_from_target_inverts_postprocessing(rng):
     x = rng.standard_normal(48000) * 0.1

@@ -4,13 +4,11 @@ computation, not for quality)."""
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
-
-from lip2audspec import ParameterError  # noqa: E402
-from lip2audspec.data.dataset import GridDataset  # noqa: E402
-from lip2audspec.evaluation import corr2d, frame_correlation_np, score_autoencoder, score_lipnet  # noqa: E402
-from lip2audspec.inference import decode, encode, predict_windows  # noqa: E402
-from lip2audspec.training import RunDir  # noqa: E402
+from lip2audspec import ParameterError
+from lip2audspec.data.dataset import GridDataset
+from lip2audspec.evaluation import corr2d, frame_correlation_np, score_autoencoder, score_lipnet
+from lip2audspec.inference import decode, encode, predict_windows
+from lip2audspec.training import RunDir
 
 
 def test_score_autoencoder_matches_a_direct_computation(tiny_runs):

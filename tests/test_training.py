@@ -6,12 +6,11 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
 from lip2audspec.data.dataset import GridDataset
-
-keras = pytest.importorskip("keras")
 
 from lip2audspec.cli.train_autoencoder import main as train_autoencoder_main  # noqa: E402
 from lip2audspec.cli.train_main import main as train_main_main  # noqa: E402

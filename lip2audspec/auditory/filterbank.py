@@ -117,7 +117,7 @@ def center_frequencies(*, shift: int = 0, include_top: bool = False) -> np.ndarr
     Examples
     --------
     >>> cf = center_frequencies()
-    >>> round(cf[0], 1), round(cf[-1], 1)
+    >>> round(float(cf[0]), 1), round(float(cf[-1]), 1)
     (185.0, 7246.3)
     """
     if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)):

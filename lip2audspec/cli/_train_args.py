@@ -65,20 +65,20 @@ def prologue(args) -> None:
 
 
 def standalone(add_arguments, run, prog: str, description: str):
+    """``main(argv=None) -> int`` of a console script (``train_autoencoder``, ``train_main``) running ``run``.
+
+    Errors are reported as by ``lip2audspec`` (:func:`lip2audspec.cli._runner.run_command`).
+    """
     def main(argv=None) -> int:
         import logging
-        import sys
 
-        from ..errors import DataError, ParameterError
+        from ._runner import add_debug_argument, run_command
 
         parser = argparse.ArgumentParser(prog=prog, description=description)
         add_arguments(parser)
+        add_debug_argument(parser)
         args = parser.parse_args(argv)
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        try:
-            return int(run(args) or 0)
-        except (ParameterError, DataError, FileNotFoundError) as exc:
-            print(f"{prog}: error: {exc}", file=sys.stderr)
-            return 2
+        return run_command(prog, run, args)
 
     return main

@@ -1,7 +1,9 @@
 """``lip2audspec`` command: one sub-command per module in :data:`COMMANDS`.
 
 Each sub-command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``;
-they are imported lazily so ``lip2audspec --help`` stays fast.
+they are imported lazily so ``lip2audspec --help`` stays fast. Errors are reported by
+:func:`lip2audspec.cli._runner.run_command` (one ``lip2audspec COMMAND: error: ...`` line, exit status 2;
+``--debug`` or ``LIP2AUDSPEC_DEBUG=1`` for the traceback).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib
 import logging
 import sys
 
-from ..errors import DataError, ParameterError
+from ._runner import add_debug_argument, run_command
 
 # sub-command name -> module (relative to lip2audspec.cli) and one-line help
 COMMANDS = {
@@ -33,10 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lip2audspec", description="Speech from silent lip video (Lip2AudSpec).")
     parser.add_argument("--version", action="version", version=f"lip2audspec {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    add_debug_argument(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
+        add_debug_argument(p, default=argparse.SUPPRESS)  # also accepted after the command name
         _load(module).add_arguments(p)
     return parser
 
@@ -52,11 +56,7 @@ def main(argv=None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2
-    try:
-        return int(_load(args._module).run(args) or 0)
-    except (ParameterError, DataError, FileNotFoundError) as exc:
-        print(f"lip2audspec {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(f"{parser.prog} {args.command}", _load(args._module).run, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -347,7 +347,7 @@ class GridDataset:
     Examples
     --------
     >>> ds = GridDataset("prepared/dataset.h5")            # doctest: +SKIP
-    >>> x, y = ds.window(*ds.windows("seen/train")[0])     # (5, S, S, 3), (20, 128)
+    >>> x, y = ds.window(*ds.windows("seen/train")[0])     # (5, S, S, 3), (20, 128)  # doctest: +SKIP
     """
 
     def __init__(self, path, *, window: WindowConfig | None = None):

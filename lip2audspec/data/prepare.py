@@ -258,6 +258,9 @@ def _check_work_config(work: Path, config: PrepareConfig, *, overwrite: bool) ->
             log.warning("settings changed: discarding the per-clip cache in %s", work)
             shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
+    for tmp in work.rglob(".*"):  # temporary files (fileio.atomic_path) left by a killed run
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
     write_json_atomic(cfg_path, want)
 
 

@@ -187,7 +187,7 @@ def _fit(kind: str, *, data_path, spec, run_dir, model_config, train_config: Tra
         train_ds, n_train = make_datasets(batch, counter)
         with strategy.scope():
             if resume:
-                model = keras.saving.load_model(run.model_path("last"), compile=True)
+                model = run.load_model("last", compile=True)
                 _restore_seed_states(model, state.get("seed_generators"))
             else:
                 lr = train_config.learning_rate * (replicas if train_config.scale_lr else 1)

@@ -18,11 +18,11 @@ import json
 import logging
 from pathlib import Path
 
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ModelError, ParameterError
 from ..fileio import write_json_atomic
 from ..models.config import split_optimizer_settings
 
-__all__ = ["RunDir", "RUN_SCHEMA", "migrate_run_config"]
+__all__ = ["RunDir", "RUN_SCHEMA", "migrate_run_config", "load_keras_model"]
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +138,45 @@ class RunDir:
         return p
 
     def load_model(self, which: str = "best", *, compile: bool = False):
-        """Load ``best.keras`` / ``model.keras`` (custom objects registered by lip2audspec.models)."""
-        from .. import models  # noqa: F401  (registers the custom objects)
-        import keras
-
-        return keras.saving.load_model(self.model_path(which), compile=compile)
+        """Load ``best.keras`` / ``model.keras`` with :func:`load_keras_model`."""
+        return load_keras_model(self.model_path(which), compile=compile)
 
     def __repr__(self):
         return f"RunDir({str(self.path)!r})"
+
+
+def load_keras_model(path, *, compile: bool = False):
+    """Load a ``.keras`` file saved by lip2audspec (its custom layers are registered first).
+
+    Parameters
+    ----------
+    path : str or Path
+    compile : bool
+        Restore the optimiser and loss too (to resume training).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ModelError
+        The file exists but Keras cannot load it (truncated, not a ``.keras`` archive, saved by an
+        incompatible version, unknown layers); the message is one short line, the Keras error is chained.
+    """
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    from .. import models  # noqa: F401  (registers the custom objects)
+    import keras
+
+    try:
+        return keras.saving.load_model(path, compile=compile)
+    except Exception as exc:
+        if not zipfile.is_zipfile(path):  # Keras then says "File not found", which misleads
+            reason = "not a complete .keras (zip) archive"
+        else:
+            lines = str(exc).strip().splitlines()
+            reason = f"{type(exc).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
+        raise ModelError(f"cannot load model from {path}: {reason}; the file may be truncated or written by another "
+                         f"version of lip2audspec/Keras (retrain, or copy the run again)") from exc
