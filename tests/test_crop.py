@@ -233,7 +233,7 @@ def test_config_validation(kwargs):
 
 
 def test_config_errors():
-    with pytest.raises(ParameterError, match="unknown CropConfig keys"):
+    with pytest.raises(ParameterError, match="unknown CropConfig field"):
         CropConfig.from_dict({"method": "haar", "sise": 3})
     with pytest.raises(ParameterError, match="MaskCropper needs"):
         MaskCropper(CropConfig(method="haar"))
