@@ -50,7 +50,8 @@ def demo_speech(text: str = DEMO_SENTENCE, *, sr: int = 16000, voice: str = "en-
     return resample(utt.audio, sr_in=utt.sr, sr_out=sr)
 
 
-def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30, params: AuditoryParams | None = None, progress: bool = True) -> dict:
+def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30, params: AuditoryParams | None = None,
+                        seed: int = 0, progress: bool = True) -> dict:
     """Speech -> auditory spectrogram -> speech, written to ``out_dir``.
 
     Writes ``original.wav``, ``spectrogram.npy``, ``reconstructed.wav`` (aud2wav's best iterate,
@@ -65,13 +66,15 @@ def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30,
         aud2wav iterations.
     params : AuditoryParams, optional
         Default: Lip2AudSpec's [10 10 -2 0].
+    seed : int
+        Seed of aud2wav's restarts from noise (``rng``), recorded in the summary.
     progress : bool
         Progress bar for aud2wav.
 
     Returns
     -------
     dict
-        The summary (also in ``summary.json``): durations, timings, final and best relative error.
+        The summary (also in ``summary.json``): durations, timings, final and best relative error, seed.
     """
     params = params or AuditoryParams()
     out = Path(out_dir)
@@ -84,7 +87,7 @@ def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30,
     t_fwd = time.perf_counter() - t0
     np.save(out / "spectrogram.npy", spec)
     t0 = time.perf_counter()
-    res = aud2wav(spec, n_iter=n_iter, progress=progress, **kw)
+    res = aud2wav(spec, n_iter=n_iter, rng=seed, progress=progress, **kw)
     t_inv = time.perf_counter() - t0
     write_wav(out / "reconstructed.wav", res.x_best, sr=params.sr, normalize=True)
     spec_rec = wav2aud(res.x_best, **kw)
@@ -102,6 +105,8 @@ def auditory_round_trip(out_dir, *, text: str = DEMO_SENTENCE, n_iter: int = 30,
     summary = {
         "text": text,
         "params": kw,
+        "seed": seed,
+        "aud2wav_restarts": list(res.restarts),
         "seconds": len(x) / params.sr,
         "frames": int(spec.shape[0]),
         "wav2aud_s": round(t_fwd, 4),
@@ -171,10 +176,13 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
     speakers: Corr2D, STOI, ESTOI, PESQ, word accuracy of original / oracle / reconstruction, with
     spectrograms and audio players in ``report/index.html``).
 
+    ``seed`` drives every random choice: the corpus, the split, training, and aud2wav's restarts in the
+    evaluation (recorded in ``report/report.json`` and ``demo_summary.json``).
+
     Returns
     -------
     dict
-        Paths and the overall numbers of the report, and seconds per stage.
+        Paths and the overall numbers of the report, the seed, and seconds per stage.
     """
     from .corpora.synthetic import generate_corpus
     from .data.crop import CropConfig
@@ -213,11 +221,12 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
     times["lipnet"] = time.perf_counter() - t
     t = stage(f"reconstruct and evaluate held-out utterances ({eval_clips_per_speaker} per speaker)")
     doc = evaluate(out / "runs" / "lip", out / "prepared", out=out / "report", split="seen/test", n_iter=n_iter,
-                   clips_per_speaker=eval_clips_per_speaker, progress=progress)
+                   clips_per_speaker=eval_clips_per_speaker, seed=seed, progress=progress)
     times["evaluate"] = time.perf_counter() - t
     conds = doc["overall"]["conditions"]
     summary = {
         "report": str((out / "report" / "index.html").resolve()),
+        "seed": seed,
         "seconds": {k: round(v, 1) for k, v in times.items()},
         "recon": {k: v["mean"] for k, v in conds["recon"]["metrics"].items()},
         "oracle": {k: v["mean"] for k, v in conds["oracle"]["metrics"].items()},

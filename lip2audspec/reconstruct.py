@@ -9,10 +9,15 @@ target post-processing, auditory parameters), and turns any video OpenCV can rea
 3. codes for every window (hop 1, overlaps averaged; :func:`lip2audspec.inference.predict_windows`);
 4. decoder -> compressed spectrogram; decompression and re-delay (:func:`spectrogram_from_target`);
 5. ``aud2wav`` (``n_iter`` iterations from the ``aud2wavi`` guess) -> audio at 16 kHz.
+
+aud2wav restarts from noise when an iteration blows up; that noise comes from a generator derived from
+the reconstructor's ``seed`` and the clip's key (:func:`lip2audspec.seeding.derived_rng`), so a clip's
+audio does not depend on which clips were reconstructed before it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -26,6 +31,7 @@ from .data.targets import TargetConfig, spectrogram_from_target
 from .data.video import read_video
 from .errors import DataError, ParameterError
 from .inference import decode, predict_windows
+from .seeding import check_seed, derived_rng
 from .training.runs import RunDir
 
 __all__ = ["Reconstruction", "Reconstructor"]
@@ -53,6 +59,12 @@ class Reconstruction:
         aud2wav's error curve.
     timings : dict
         Seconds per stage.
+    seed : int
+        The reconstructor's seed.
+    key : str
+        The clip key aud2wav's generator was derived from (with ``seed``).
+    restarts : tuple of int
+        aud2wav iterations that restarted from noise (:attr:`~lip2audspec.auditory.Aud2WavResult.restarts`).
     """
 
     audio: np.ndarray
@@ -63,6 +75,9 @@ class Reconstruction:
     crops: np.ndarray | None
     errors: np.ndarray
     timings: dict = field(default_factory=dict)
+    seed: int = 0
+    key: str = ""
+    restarts: tuple = ()
 
 
 class Reconstructor:
@@ -80,6 +95,9 @@ class Reconstructor:
         Override the cropper (crops of another size than the model's are resized, as in training).
     crop_method : {"mask", "haar", "landmarks"}, optional
         Keep the run's crop settings but use another cropper (its mask boxes are dropped).
+    seed : int
+        Non-negative seed of aud2wav's random restarts (default 0); each clip draws from a generator
+        derived from ``(seed, "recon", key)`` (see :meth:`from_crops`), recorded in :class:`Reconstruction`.
 
     Examples
     --------
@@ -89,7 +107,8 @@ class Reconstructor:
     """
 
     def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None,
-                 crop_method: str | None = None):
+                 crop_method: str | None = None, seed: int = 0):
+        self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
         if cfg.get("kind") != "lipnet":
@@ -122,8 +141,10 @@ class Reconstructor:
             self._cropper = make_cropper(self.crop_config)
         return self._cropper
 
-    def from_video(self, path, *, speaker: str | None = None) -> Reconstruction:
+    def from_video(self, path, *, speaker: str | None = None, key: str | None = None) -> Reconstruction:
         """Reconstruct the speech of a video file (any format/size/fps OpenCV reads).
+
+        ``key``: see :meth:`from_crops` (default: a digest of the mouth crops).
 
         Raises
         ------
@@ -142,13 +163,26 @@ class Reconstructor:
                                  "or use crop=CropConfig(method='landmarks', size=...)")
         crops = self.cropper.crop(video.frames, speaker=speaker, source=str(path)).crops
         t_crop = time.perf_counter() - t0
-        rec = self.from_crops(crops)
+        rec = self.from_crops(crops, key=key)
         rec.timings = {"read": t_read, "crop": t_crop, **rec.timings}
         return rec
 
-    def from_crops(self, crops) -> Reconstruction:
-        """Reconstruct from mouth crops (T, S, S) made with the run's cropper."""
+    def from_crops(self, crops, *, key: str | None = None) -> Reconstruction:
+        """Reconstruct from mouth crops (T, S, S) made with the run's cropper.
+
+        Parameters
+        ----------
+        crops : array_like, shape (T, S, S)
+        key : str, optional
+            The clip's identity for aud2wav's generator (e.g. ``"s1/bbaf2n"``). Default: a SHA-256 digest
+            of the crops, so the same crops give the same audio whatever ran before.
+        """
         crops = np.asarray(crops)
+        if key is None:
+            digest = hashlib.sha256(repr(crops.shape).encode() + np.ascontiguousarray(crops).tobytes())
+            key = "crops:" + digest.hexdigest()[:16]
+        elif not isinstance(key, str) or not key:
+            raise ParameterError(f"key must be a non-empty string, got {key!r}")
         k = self.target_config.frames_per_video_frame
         t0 = time.perf_counter()
         codes = predict_windows(self.lipnet, crops, window=self.window, hop=1, frames_per_video_frame=k)
@@ -161,11 +195,12 @@ class Reconstructor:
         p = self.target_config.auditory
         if not np.any(spec):
             raise DataError("the predicted spectrogram is all zeros; nothing to invert")
-        res = aud2wav(spec, n_iter=self.n_iter, **p.to_dict())
+        res = aud2wav(spec, n_iter=self.n_iter, rng=derived_rng(self.seed, "recon", key), **p.to_dict())
         audio = peak_normalize(res.x_best)
         t_inv = time.perf_counter() - t0
         return Reconstruction(audio=audio, sr=p.sr, target=target, spectrogram=spec, codes=codes, crops=crops,
-                              errors=res.errors, timings={"lipnet": t_lip, "decode": t_dec, "aud2wav": t_inv})
+                              errors=res.errors, timings={"lipnet": t_lip, "decode": t_dec, "aud2wav": t_inv},
+                              seed=self.seed, key=key, restarts=res.restarts)
 
     def write(self, rec: Reconstruction, path) -> Path:
         """Write the reconstruction as a 16-bit wav."""

@@ -8,9 +8,9 @@ from lip2audspec.cli.main import main
 def test_evaluate_writes_report(tiny_runs, tmp_path, capsys):
     out = tmp_path / "report"
     assert main(["evaluate", "-m", str(tiny_runs["lip"]), "--split", "test", "-o", str(out), "--iterations", "3",
-                 "--report-clips", "1", "--quiet"]) == 0
+                 "--report-clips", "1", "--seed", "2", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "word accuracy: original" in printed and "index.html" in printed
+    assert "word accuracy: original" in printed and "index.html" in printed and "seed: 2" in printed
     doc = json.loads((out / "report.json").read_text())
     conds = doc["overall"]["conditions"]
     assert set(conds) == {"original", "oracle", "recon"}
@@ -19,6 +19,7 @@ def test_evaluate_writes_report(tiny_runs, tmp_path, capsys):
     assert conds["oracle"]["metrics"]["corr2d"]["mean"] > 0.9  # the representation's ceiling is high
     assert set(conds["original"]["words"]["per_position"]) == {"command", "colour", "preposition", "letter", "digit", "adverb"}
     assert doc["meta"]["split"] == "seen/test" and doc["meta"]["aud2wav_iterations"] == 3
+    assert doc["seed"] == doc["meta"]["seed"] == 2
     html = (out / "index.html").read_text()
     assert "<audio" in html and "<table" in html
     assert list(out.glob("clips/*/recon.wav")) and list(out.glob("clips/*/true.png"))

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ParameterError
+from ..seeding import as_rng
 from . import _kernels
 from .filterbank import center_frequencies
 from .params import AuditoryParams, as_spectrogram
@@ -47,6 +48,19 @@ class Aud2WavResult(NamedTuple):
     x: np.ndarray
     x_best: np.ndarray
     errors: np.ndarray
+
+    @property
+    def restarts(self) -> tuple:
+        """0-based iterations after which NSL's blow-up rule restarted from noise (empty: none).
+
+        Iteration ``i`` restarts when its relative error exceeds the smallest earlier one by more than 100
+        (percentage points), the rule :func:`aud2wav` applies to the rounded values stored in ``errors``.
+        """
+        err = np.asarray(self.errors, dtype=np.float64)[:, 0]
+        if err.size < 2:
+            return ()
+        best_before = np.fmin.accumulate(err)[:-1]  # NaN errors never become the minimum
+        return tuple(int(i) + 1 for i in np.flatnonzero(err[1:] - 100 > best_before))
 
 
 def unitseq(x) -> np.ndarray:
@@ -127,7 +141,7 @@ def aud2wav(
     tc_ms: float = 10,
     fac: float = -2,
     shift: int = 0,
-    rng=None,
+    rng=0,
     progress: bool = False,
 ) -> Aud2WavResult:
     """Reconstruct a waveform from an auditory spectrogram (NSL ``aud2wav``).
@@ -144,8 +158,11 @@ def aud2wav(
         Iterations (the toolbox has no default; its demo uses 10). 0 returns the starting guess.
     frame_ms, tc_ms, fac, shift
         The parameters ``spec`` was made with (see :func:`lip2audspec.auditory.wav2aud`).
-    rng : None, int or numpy.random.Generator
-        Randomness for ``x0="random"`` and for NSL's restart when an iteration blows up.
+    rng : int, numpy.random.Generator or None
+        Randomness for ``x0="random"`` and for NSL's restart from noise when an iteration blows up.
+        Default 0: repeated calls give the same result. Pass another non-negative int, or a Generator
+        (its state advances), for other draws; None draws a fresh seed from the OS (opt-in, not
+        reproducible). The restarts that ran are in :attr:`Aud2WavResult.restarts`.
     progress : bool
         Show a progress bar with the current error.
 
@@ -159,7 +176,7 @@ def aud2wav(
     ------
     ParameterError
         Wrong shape (not (N, 128)), negative or non-finite values, non-integer ``n_iter``, bad
-        parameters.
+        parameters, an ``rng`` that is not None, a non-negative int or a Generator.
 
     Notes
     -----
@@ -185,7 +202,7 @@ def aud2wav(
     n_iter = _as_iterations(n_iter)
     if not np.any(v5):
         raise ParameterError("spectrogram is all zeros: nothing to invert")
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     L = params.frame_len
     n_frames = v5.shape[0]
     n = n_frames * L

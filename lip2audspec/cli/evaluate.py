@@ -11,6 +11,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--iterations", type=int, default=20, help="aud2wav iterations (default 20)")
     parser.add_argument("--clips-per-speaker", type=int, help="evaluate at most N clips per speaker")
     parser.add_argument("--report-clips", type=int, default=3, help="clips per speaker with images and audio in index.html")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of aud2wav's random restarts, derived per clip (default 0; recorded in report.json)")
     parser.add_argument("--grid-dir", help="GRID folder with the original audio (default: from the dataset manifest)")
     parser.add_argument("--screenshot", action="store_true", help="also render index.html to screenshot.png with headless Chromium")
     parser.add_argument("--quiet", action="store_true")
@@ -23,7 +25,7 @@ def run(args) -> int:
 
     doc = evaluate(args.model, args.data, out=args.out, split=args.split, n_iter=args.iterations,
                    clips_per_speaker=args.clips_per_speaker, report_clips=args.report_clips, grid_dir=args.grid_dir,
-                   progress=not args.quiet)
+                   seed=args.seed, progress=not args.quiet)
     print(_summary_text(doc))
     print(f"report: {Path(args.out).resolve() / 'index.html'}")
     if args.screenshot:
@@ -36,7 +38,7 @@ def run(args) -> int:
 
 def _summary_text(doc: dict) -> str:
     conds = doc.get("overall", {}).get("conditions", {})
-    lines = []
+    lines = [f"seed: {doc['seed']}"] if "seed" in doc else []
     for cond in ("oracle", "recon"):
         m = conds.get(cond, {}).get("metrics", {})
         vals = ", ".join(f"{k} {v['mean']:.3f}" for k, v in m.items() if v.get("mean") is not None)

@@ -12,6 +12,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", metavar="DIR", help="reconstruct every video in DIR into the --output folder")
     parser.add_argument("--autoencoder", metavar="AE_RUN", help="autoencoder run (default: the one the lip run used)")
     parser.add_argument("--iterations", type=int, default=20, help="aud2wav iterations (default 20)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of aud2wav's random restarts, derived per clip (default 0; printed per clip)")
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], help="override the run's mouth cropper")
     parser.add_argument("--plot", help="also save the predicted spectrogram (png); with --batch: a folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -25,7 +27,8 @@ def run(args) -> int:
 
     if bool(args.video) == bool(args.batch):
         raise ParameterError("give either one VIDEO or --batch DIR")
-    rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations, crop_method=args.cropper)
+    rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations, crop_method=args.cropper,
+                        seed=args.seed)
     if args.video:
         _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None)
         return 0
@@ -63,4 +66,5 @@ def _one(rec, video, out_wav, plot, *, quiet: bool = False) -> None:
     if not quiet:
         total = sum(res.timings.values())
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in res.timings.items())
-        print(f"{out_wav}: {len(res.audio) / res.sr:.2f} s of speech in {total:.2f} s ({stages})")
+        print(f"{out_wav}: {len(res.audio) / res.sr:.2f} s of speech in {total:.2f} s ({stages}); seed {res.seed}, "
+              f"{len(res.restarts)} aud2wav restarts")

@@ -12,6 +12,14 @@ paper's measure, in the domain the network is trained on), STOI, ESTOI, PESQ nar
 P.862.1) and wide-band (16 kHz, P.862.2); and the word accuracy of the offline GRID recogniser on all three
 conditions, overall and per word position. Results go to ``report.json``, ``report.md`` and
 ``index.html`` (:func:`lip2audspec.evaluation.report.write_report`).
+
+Reproducibility: aud2wav's restarts from noise draw from generators derived from ``seed`` and the clip
+(``(seed, "oracle" | "recon", "<speaker>/<id>")``, :func:`lip2audspec.seeding.derived_rng`), so a clip's
+numbers do not depend on the clip order or on ``clips_per_speaker``; the seed is recorded in
+``report.json`` (``seed`` and ``meta.seed``) and in the report headers. With the same seed, data and runs,
+two evaluations on one machine give identical metrics (tests/test_reproducibility.py). Across machines,
+float differences in the last bits (oneDNN, BLAS, thread scheduling) can flip aud2wav's restart
+decisions; see the README's "Reproducibility" paragraph.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from ..corpora.grid import GridLayout
 from ..data.dataset import GridDataset, dataset_file, split_name
 from ..data.targets import audio_for_target, auditory_target
 from ..errors import DataError, ParameterError
+from ..fileio import write_json_atomic
+from ..seeding import check_seed, derived_rng
 from .asr import GridRecognizer
 from .report import write_report
 from .summary import ClipResult, score_condition
@@ -37,7 +47,7 @@ log = logging.getLogger(__name__)
 
 
 def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int = 20, clips_per_speaker: int | None = None,
-             report_clips: int = 3, autoencoder_run=None, grid_dir=None, progress: bool = True) -> dict:
+             report_clips: int = 3, autoencoder_run=None, grid_dir=None, seed: int = 0, progress: bool = True) -> dict:
     """Evaluate a lip-network run and write a report folder.
 
     Parameters
@@ -58,22 +68,36 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
         Clips per speaker shown with spectrograms and audio players in ``index.html``.
     grid_dir : str or Path, optional
         GRID folder with the original audio (default: the one recorded in the dataset manifest).
+    seed : int
+        Non-negative seed of aud2wav's random restarts (oracle and reconstruction), derived per clip from
+        ``(seed, condition, "<speaker>/<id>")``; recorded in ``report.json`` and the report headers.
+    progress : bool
+        Progress bar over the clips.
 
     Returns
     -------
     dict
-        The ``report.json`` document (per speaker and overall metrics, per-position word accuracy, meta).
+        The ``report.json`` document (``seed``; per speaker and overall metrics, per-position word
+        accuracy; ``meta`` with the seed and the number of aud2wav restarts per condition).
+
+    Notes
+    -----
+    TensorFlow inference on CPU gave identical outputs from run to run in our tests; for bit-identical GPU
+    inference, or runs closer across machines, call ``tf.config.experimental.enable_op_determinism()``
+    (process-wide, so it is left to the caller) and set ``TF_ENABLE_ONEDNN_OPTS=0`` before TensorFlow loads.
     """
     from ..reconstruct import Reconstructor
     from ..training.runs import RunDir
 
-    rec = Reconstructor(lip_run, autoencoder_run=autoencoder_run, n_iter=n_iter)
+    seed = check_seed(seed)
+    rec = Reconstructor(lip_run, autoencoder_run=autoencoder_run, n_iter=n_iter, seed=seed)
     path = dataset_file(data or RunDir(lip_run).config()["data"]["path"])
     split = split_name(split)
     tcfg = rec.target_config
     p = tcfg.auditory
     recognizer = GridRecognizer()
     results, timings = [], []
+    restarts = {"oracle": 0, "recon": 0}
     with GridDataset(path) as ds:
         layout = GridLayout.discover(grid_dir or ds.manifest["source"]["grid_dir"])
         clips = ds.split(split)
@@ -98,9 +122,14 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
             original = audio_for_target(paths.audio, n_video_frames=n_frames, config=tcfg)
             true_target = ds.array("spec", int(i))
             t0 = time.perf_counter()
-            r = rec.from_crops(ds.array("crops", int(i)))
+            key = f"{spk}/{uid}"
+            r = rec.from_crops(ds.array("crops", int(i)), key=key)
             t_rec = time.perf_counter() - t0
-            oracle = peak_normalize(aud2wav(wav2aud(original, **p.to_dict()), n_iter=n_iter, **p.to_dict()).x_best)
+            res = aud2wav(wav2aud(original, **p.to_dict()), n_iter=n_iter, rng=derived_rng(seed, "oracle", key),
+                          **p.to_dict())
+            oracle = peak_normalize(res.x_best)
+            restarts["oracle"] += len(res.restarts)
+            restarts["recon"] += len(r.restarts)
             oracle_target = auditory_target(oracle, n_video_frames=n_frames, config=tcfg)
             metrics = {
                 "oracle": score_condition(original, oracle, sr=p.sr, ref_spec=true_target, deg_spec=oracle_target),
@@ -115,9 +144,13 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
                 frame_ms=p.frame_ms,
             ))
             timings.append({**r.timings, "total": t_rec})
-    meta = {"lip_run": str(Path(lip_run).resolve()), "autoencoder_run": str(rec.autoencoder_run.resolve()),
+    meta = {"seed": seed, "lip_run": str(Path(lip_run).resolve()), "autoencoder_run": str(rec.autoencoder_run.resolve()),
             "data": str(path.resolve()), "split": split, "clips": int(len(results)), "aud2wav_iterations": n_iter,
+            "aud2wav_restarts": restarts,
             "spectrogram_domain": f"compressed (power {tcfg.power}) auditory spectrogram, as trained",
             "pesq": "narrow-band at 8 kHz (P.862 + P.862.1) and wide-band at 16 kHz (P.862.2)",
             "seconds_per_clip_from_crops": {k: float(np.median([t[k] for t in timings])) for k in timings[0]}}
-    return write_report(out, results, title=f"Lip2AudSpec evaluation: {split}", clips=report_clips, meta=meta)
+    doc = write_report(out, results, title=f"Lip2AudSpec evaluation: {split}", clips=report_clips, meta=meta)
+    doc = {"seed": seed, **doc}  # also at the top level of report.json, where scripts look first
+    write_json_atomic(Path(out) / "report.json", doc)
+    return doc

@@ -29,10 +29,16 @@ Input handling (identical for all four):
   :func:`pesq_nb`/:func:`pesq_wb` then log a warning and return ``float('nan')``; aggregate with
   ``numpy.nanmean`` and report the count of NaNs. Signals shorter than PESQ's minimum (about 0.25 s)
   raise :class:`ParameterError`.
+* **Determinism.** pystoi's ESTOI dithers its normalisations with ``1e-8 * np.random.standard_normal``
+  from numpy's *global* generator, which made ESTOI differ in the last digits from call to call;
+  :func:`estoi` draws that dither from a fixed seed (:data:`ESTOI_DITHER_SEED`) and restores the global
+  state afterwards, so every metric here is a pure function of its input (not thread-safe with other
+  users of the global numpy generator).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 
@@ -40,7 +46,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["TARGET_RMS", "stoi", "estoi", "pesq_nb", "pesq_wb", "intelligibility_metrics", "prepare_pair"]
+__all__ = ["ESTOI_DITHER_SEED", "TARGET_RMS", "stoi", "estoi", "pesq_nb", "pesq_wb", "intelligibility_metrics", "prepare_pair"]
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +100,26 @@ def prepare_pair(ref, deg, *, sr, sr_out: int | None = None) -> tuple[np.ndarray
     return ref, deg
 
 
+#: seed of the global numpy generator while pystoi's ESTOI draws its 1e-8 dither (see the module notes)
+ESTOI_DITHER_SEED = 0
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed: int):
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _stoi(ref, deg, sr, extended: bool) -> float:
     from pystoi import stoi as _pystoi
 
     ref, deg = prepare_pair(ref, deg, sr=sr)
-    return float(_pystoi(ref, deg, int(sr), extended=extended))
+    with _seeded_global_rng(ESTOI_DITHER_SEED):
+        return float(_pystoi(ref, deg, int(sr), extended=extended))
 
 
 def stoi(ref, deg, *, sr: int) -> float:
