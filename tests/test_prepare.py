@@ -66,7 +66,9 @@ def test_outputs_shapes_and_exclusion(prepared, tiny_grid):
         x, y = ds.window(*ds.windows("seen/train")[3])
         assert x.shape == (5, 32, 32, 3) and y.shape == (20, 128)
     m = json.loads((out / "manifest.json").read_text())
-    assert m["config"] == CFG.to_dict() and m["counts"]["clips"] == 7 and "h5py" in m["versions"]
+    # "auto" is resolved once per run and recorded: the synthetic corpus has wav folders
+    assert m["config"] == CFG.replace(audio_source="wav").to_dict() and m["counts"]["clips"] == 7 and "h5py" in m["versions"]
+    assert m["audio_source"] == m["spec"]["audio_source"] == "wav" and m["counts"]["padded"] == 0
 
 
 def test_targets_are_aligned_with_the_words(prepared, tiny_grid):

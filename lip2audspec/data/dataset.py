@@ -27,7 +27,8 @@ counts), also written beside the file as ``manifest.json``.
 
 Splits (deterministic by seed): ``seen/train``, ``seen/val``, ``seen/test`` split every non-held-out
 speaker's utterances by ``fractions`` (paper: 80/10/10); ``unseen/test`` holds all clips of the
-held-out speakers.
+held-out speakers. Fixed splits (a split file, :func:`read_split_file`, e.g. the published s1 split) replace
+the seeded seen splits (:func:`fixed_splits`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from ..errors import DataError, ParameterError
 from ..fileio import atomic_path
 from .inputs import WindowConfig, lip_inputs, window_slices, window_starts
 
-__all__ = ["DatasetSpec", "AUDIO_SOURCES", "make_splits", "write_dataset", "GridDataset", "add_dataset_array",
+__all__ = ["DatasetSpec", "AUDIO_SOURCES", "make_splits", "read_split_file", "check_split_lists", "fixed_splits",
+           "SPLIT_FILE_KEYS", "write_dataset", "GridDataset", "add_dataset_array",
            "dataset_file", "split_name"]
 
 #: where a dataset's speech came from: a separate wav file per clip, or the audio track of the video file
@@ -244,6 +246,134 @@ def make_splits(speakers, ids, *, fractions=(0.8, 0.1, 0.1), unseen=(), seed: in
     if unseen:
         out["unseen/test"] = np.flatnonzero(np.isin(speakers, sorted(unseen))).tolist()
     return {k: np.sort(np.asarray(v, dtype=np.int64)) for k, v in out.items()}
+
+
+#: keys of a split file and the dataset splits they fill
+SPLIT_FILE_KEYS = {"train": "seen/train", "val": "seen/val", "test": "seen/test"}
+
+
+def read_split_file(path) -> dict:
+    """A fixed split from a JSON file: ``{"train": [ids], "val": [ids], "test": [ids], ...}``.
+
+    Ids are GRID utterance ids (``"bbaf2n"``, matching that utterance of every seen speaker) or
+    ``"<speaker>/<id>"``. Other keys whose values are not lists (``"speaker"``, ``"rule"``, ``"source"``)
+    are metadata and ignored; so are list-valued keys other than train/val/test (e.g. ``"decode_74_frames"``).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict of str -> tuple of str
+        ``seen/train``, ``seen/val``, ``seen/test`` (the keys the file has) -> sorted ids; the value of
+        :attr:`lip2audspec.data.prepare.PrepareConfig.splits`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    DataError
+        Not JSON, no train/val/test list, an id that is not a string, or an id in two lists.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no split file at {p}")
+    try:
+        doc = json.loads(p.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"split file {p} is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"split file {p} must hold a JSON object with 'train', 'val', 'test' id lists")
+    out = {}
+    for key, name in SPLIT_FILE_KEYS.items():
+        if key in doc:
+            if not isinstance(doc[key], list):
+                raise DataError(f"split file {p}: '{key}' must be a list of utterance ids, got {type(doc[key]).__name__}")
+            out[name] = doc[key]
+    if not out:
+        raise DataError(f"split file {p} has none of the keys {list(SPLIT_FILE_KEYS)} (lists of utterance ids)")
+    return check_split_lists(out, source=str(p))
+
+
+def check_split_lists(splits, *, source: str = "splits") -> dict:
+    """Validate fixed split lists: split name -> sorted tuple of str ids, no id in two splits.
+
+    Parameters
+    ----------
+    splits : dict
+        ``seen/train`` / ``seen/val`` / ``seen/test`` (or the short names) -> sequence of ids
+        (``"bbaf2n"`` or ``"s1/bbaf2n"``).
+    source : str
+        Named in error messages.
+
+    Returns
+    -------
+    dict of str -> tuple of str
+    """
+    if not isinstance(splits, dict) or not splits:
+        raise ParameterError(f"{source}: fixed splits must be a non-empty dict split name -> list of ids")
+    out, owner = {}, {}
+    for name, ids in splits.items():
+        full = split_name(str(name))
+        if full not in SPLIT_FILE_KEYS.values():
+            raise ParameterError(f"{source}: unknown split {name!r}; expected {sorted(SPLIT_FILE_KEYS.values())}")
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise ParameterError(f"{source}: split {name!r} must be a list of utterance ids, got {ids!r}")
+        ids = list(ids)
+        bad = [i for i in ids if not isinstance(i, str) or not i]
+        if bad:
+            raise DataError(f"{source}: split {name!r} holds entries that are not utterance ids: {bad[:5]}")
+        for i in ids:
+            if owner.setdefault(i, full) != full:
+                raise DataError(f"{source}: id {i!r} is in both {owner[i]} and {full}")
+        out[full] = tuple(sorted(set(ids)))
+    return out
+
+
+def fixed_splits(speakers, ids, splits: dict, *, unseen=()) -> tuple:
+    """Splits from fixed id lists (:func:`read_split_file`) instead of seeded fractions.
+
+    Parameters
+    ----------
+    speakers, ids : sequence of str, length N
+        Speaker and utterance id of each clip.
+    splits : dict of str -> sequence of str
+        ``seen/train`` ... -> ids (``"bbaf2n"``: that utterance of every seen speaker; ``"s1/bbaf2n"``).
+    unseen : sequence of str
+        Held-out speakers: all their clips form ``unseen/test`` (the lists do not apply to them).
+
+    Returns
+    -------
+    splits : dict of str -> ndarray of int64
+        ``seen/train``, ``seen/val``, ``seen/test`` (all three, possibly empty) and, with held-out
+        speakers, ``unseen/test``.
+    missing : dict of str -> list of str
+        Per split, the listed ids that match no clip (e.g. excluded during preparation).
+    unassigned : list of int
+        Seen clips that are in no list (left out of every split).
+    """
+    speakers, ids = list(speakers), list(ids)
+    unseen = set(unseen)
+    lookup = {}
+    for n, (spk, uid) in enumerate(zip(speakers, ids)):
+        if spk not in unseen:
+            lookup.setdefault(uid, []).append(n)
+            lookup.setdefault(f"{spk}/{uid}", []).append(n)
+    out = {name: [] for name in SPLIT_FILE_KEYS.values()}
+    missing = {}
+    for name, listed in splits.items():
+        name = split_name(name)
+        for i in listed:
+            if i in lookup:
+                out[name].extend(lookup[i])
+            else:
+                missing.setdefault(name, []).append(i)
+    assigned = {n for v in out.values() for n in v}
+    unassigned = [n for n, spk in enumerate(speakers) if spk not in unseen and n not in assigned]
+    if unseen:
+        out["unseen/test"] = [n for n, spk in enumerate(speakers) if spk in unseen]
+    return {k: np.sort(np.asarray(v, dtype=np.int64)) for k, v in out.items()}, missing, unassigned
 
 
 def _speaker_key(spk: str):

@@ -3,14 +3,20 @@
 One resumable pipeline from a GRID-layout folder (a real download or the synthetic corpus) to
 training-ready datasets (:mod:`lip2audspec.data.dataset`):
 
-1. **clips**: every (speaker, utterance) of the chosen speakers that has a video;
-2. **per clip** (in ``workers`` processes): validity (video decodes to 75 frames at 25 fps without
-   frozen runs, audio exists with the right length, the alignment parses), grayscale frames, mouth
-   crops (``mask`` / ``haar`` / ``landmarks``), auditory target. Each result is written atomically to
+1. **clips**: every (speaker, utterance) of the chosen speakers that has a video; the audio source
+   (``PrepareConfig.audio_source``) is resolved once for the run: ``auto`` means the separate wav files
+   when every prepared speaker has a wav folder, else the audio track of each video file;
+2. **per clip** (in ``workers`` processes): validity (video decodes to 75 frames at 25 fps, or up to
+   ``max_pad_frames`` fewer, then padded by repeating the last frame; no frozen runs; audio exists with
+   the right length; the alignment, if there is one, parses), grayscale frames, mouth crops (``mask`` /
+   ``haar`` / ``landmarks``), auditory target. A clip without an ``.align`` file is kept (its words come
+   from its GRID id, :func:`lip2audspec.corpora.grid.sentence_from_id`); one whose alignment does not
+   parse is excluded. Each result is written atomically to
    ``OUT/work/<speaker>/<id>.npz``, or the reason for excluding the clip to
    ``OUT/work/<speaker>/<id>.excluded.json``; existing results are skipped, so a killed run restarts
    where it stopped and never redoes or corrupts finished work;
-3. **assemble**: splits, ``dataset.h5`` (atomic), ``manifest.json``, ``exclusions.json``,
+3. **assemble**: splits (seeded fractions, or fixed id lists: ``PrepareConfig.splits``, e.g. from a
+   split file, :func:`lip2audspec.data.dataset.read_split_file`), ``dataset.h5`` (atomic), ``manifest.json``, ``exclusions.json``,
    ``report.md`` and a crop preview per speaker.
 
 The per-clip cache is tied to the configuration in ``OUT/work/config.json``: rerunning with different
@@ -32,17 +38,18 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..config import Config
+from ..config import Config, check_choice, check_int
 from ..corpora.grid import N_FRAMES, VIDEO_FPS, GridLayout, read_align, speaker_name
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path, write_json_atomic, write_text_atomic
 from .crop import CropConfig, make_cropper, save_crop_preview
-from .dataset import DatasetSpec, make_splits, write_dataset
+from .audio import NO_AUDIO_HINT, probe_container_audio
+from .dataset import AUDIO_SOURCES, DatasetSpec, check_split_lists, fixed_splits, make_splits, write_dataset
 from .inputs import WindowConfig, window_starts
-from .targets import TargetConfig, audio_for_target, auditory_target
+from .targets import TargetConfig, auditory_target, clip_audio
 from .video import frozen_frames, probe_video, read_video
 
-__all__ = ["PrepareConfig", "ClipExcluded", "process_clip", "prepare_grid"]
+__all__ = ["PrepareConfig", "ClipExcluded", "process_clip", "prepare_grid", "resolve_audio_source"]
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +80,27 @@ class PrepareConfig(Config):
     fps : float
         Frame rate a valid clip has (GRID: 25).
     max_frozen_run : int
-        Longest run of identical consecutive frames allowed (longer runs mark a damaged clip).
+        Longest run of identical consecutive frames allowed (longer runs mark a damaged clip). Real GRID
+        s1 (43 clips): 42 have no frozen frame, one has a single one (mean difference 0.045 grey levels).
+    max_pad_frames : int
+        A video that decodes to at most this many frames fewer than ``n_frames`` is padded by repeating
+        its last frame (0: no padding). Default 2: 5 of GRID s1's 1000 clips decode to 74 frames (the
+        audio still lasts ~3 s); shorter videos are damaged and excluded.
     fractions : tuple
-        Seen-speaker train/val/test fractions per speaker.
+        Seen-speaker train/val/test fractions per speaker (unused with ``splits``).
     unseen : tuple of str
         Held-out speakers (their clips form ``unseen/test``).
     seed : int
-        Split seed.
+        Split seed (unused with ``splits``).
+    audio_source : {"auto", "wav", "video"}
+        Where the speech comes from: ``wav`` (separate wav files, ``audio_25k/sN/*.wav`` ...), ``video``
+        (each video file's own audio track, as in GRID's ``.mpg``), ``auto`` (``wav`` when every prepared
+        speaker has a wav folder, else ``video``). :func:`prepare_grid` resolves ``auto`` before any
+        clip is processed and records the resolved value (manifest, ``config.json``, dataset spec).
+    splits : dict, optional
+        Fixed splits instead of the seeded ``fractions``: ``seen/train`` / ``seen/val`` / ``seen/test``
+        -> utterance ids (``"bbaf2n"`` or ``"s1/bbaf2n"``), e.g. from
+        :func:`lip2audspec.data.dataset.read_split_file`. Clips in no list are left out of the splits.
     """
 
     crop: CropConfig = field(default_factory=CropConfig)
@@ -91,6 +112,9 @@ class PrepareConfig(Config):
     fractions: tuple = (0.8, 0.1, 0.1)
     unseen: tuple = ()
     seed: int = 0
+    audio_source: str = "auto"
+    max_pad_frames: int = 2
+    splits: dict | None = None
 
     def __post_init__(self):
         for name, cls in (("crop", CropConfig), ("target", TargetConfig), ("window", WindowConfig)):
@@ -109,6 +133,10 @@ class PrepareConfig(Config):
         object.__setattr__(self, "unseen", tuple(speaker_name(s) for s in self.unseen))
         if len(self.fractions) != 3 or min(self.fractions) < 0 or abs(sum(self.fractions) - 1) > 1e-6:
             raise ParameterError(f"fractions must be 3 non-negative numbers summing to 1, got {self.fractions}")
+        check_choice(self, "audio_source", ("auto",) + AUDIO_SOURCES)
+        check_int(self, "max_pad_frames", lo=0, hi=self.n_frames - 1, what=" (video frames)")
+        if self.splits is not None:
+            object.__setattr__(self, "splits", check_split_lists(self.splits, source="PrepareConfig.splits"))
 
 
 
@@ -121,6 +149,11 @@ def _longest_run(indices: np.ndarray) -> int:
     return int(np.max(np.diff(bounds)))
 
 
+def _pad_frames(frames: np.ndarray, n: int) -> np.ndarray:
+    """``frames`` (T, ...) extended to ``n`` frames by repeating the last one."""
+    return np.concatenate([frames, np.repeat(frames[-1:], n - frames.shape[0], axis=0)])
+
+
 def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id: str) -> dict:
     """Validate and prepare one clip.
 
@@ -129,6 +162,8 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     paths : ClipPaths
         From :meth:`GridLayout.clip_paths`.
     config : PrepareConfig
+        ``audio_source`` ``"auto"`` is resolved for this clip alone (its wav if it has one, else its
+        video); :func:`prepare_grid` resolves it once for the whole run instead.
     cropper
         From :func:`lip2audspec.data.crop.make_cropper` (reused across clips).
     speaker, utt_id : str
@@ -137,7 +172,8 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     -------
     dict
         ``crops`` (T, S, S) uint8, ``boxes`` (T, 4), ``detected`` (T,), ``spec`` (T*k, 128) float32,
-        ``timings`` (seconds per stage).
+        ``padded`` (video frames added by repeating the last one, int), ``align`` (whether the clip has
+        an alignment file, bool), ``timings`` (seconds per stage).
 
     Raises
     ------
@@ -146,30 +182,32 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     """
     t = {}
     t0 = time.perf_counter()
+    n = config.n_frames
     if paths.video is None:
         raise ClipExcluded("video", "video file missing")
     try:
         info = probe_video(paths.video)
     except DataError as exc:
         raise ClipExcluded("video", f"unreadable video: {exc}") from None
-    if info.frames != config.n_frames:
-        raise ClipExcluded("video", f"video decodes to {info.frames} frames (expected {config.n_frames})")
+    if not n - config.max_pad_frames <= info.frames <= n:
+        short = f" or up to {config.max_pad_frames} fewer, padded" if config.max_pad_frames else ""
+        raise ClipExcluded("video", f"video decodes to {info.frames} frames (expected {n}{short})")
     if abs(info.fps - config.fps) > 0.01:
         raise ClipExcluded("video", f"video is {info.fps:g} fps (expected {config.fps:g})")
-    if paths.audio is None:
-        raise ClipExcluded("audio", "audio file missing")
+    source = config.audio_source
+    if source == "auto":
+        source = "wav" if paths.audio is not None else "video"
     try:
-        audio = audio_for_target(paths.audio, n_video_frames=config.n_frames, config=config.target)
+        audio = clip_audio(paths, source=source, n_video_frames=n, config=config.target)
     except (DataError, FileNotFoundError) as exc:
         raise ClipExcluded("audio", str(exc)) from None
-    if paths.align is None:
-        raise ClipExcluded("align", "alignment file missing")
-    try:
-        words = read_align(paths.align)
-    except (DataError, FileNotFoundError, ParameterError) as exc:
-        raise ClipExcluded("align", f"alignment does not parse: {exc}") from None
-    if not words:
-        raise ClipExcluded("align", "alignment has no entries")
+    if paths.align is not None:  # optional: GRID word scoring takes the words from the id
+        try:
+            words = read_align(paths.align)
+        except (DataError, FileNotFoundError, ParameterError) as exc:
+            raise ClipExcluded("align", f"alignment does not parse: {exc}") from None
+        if not words:
+            raise ClipExcluded("align", "alignment has no entries")
     t["validate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -178,11 +216,16 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     except DataError as exc:
         raise ClipExcluded("video", f"unreadable video: {exc}") from None
     frames = video.frames
-    if frames.shape[0] != config.n_frames:
-        raise ClipExcluded("video", f"video decodes to {frames.shape[0]} frames (expected {config.n_frames})")
-    run = _longest_run(np.asarray(frozen_frames(frames)))
+    if not n - config.max_pad_frames <= frames.shape[0] <= n:
+        raise ClipExcluded("video", f"video decodes to {frames.shape[0]} frames (expected {n})")
+    run = _longest_run(np.asarray(frozen_frames(frames)))  # before padding: padded frames are not frozen
     if run > config.max_frozen_run:
         raise ClipExcluded("video", f"{run} consecutive frozen frames (at most {config.max_frozen_run} allowed)")
+    padded = n - frames.shape[0]
+    if padded:
+        log.info("%s/%s: video decodes to %d frames; padded to %d by repeating the last frame",
+                 speaker, utt_id, frames.shape[0], n)
+        frames = _pad_frames(frames, n)
     t["decode"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -193,10 +236,11 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     t["crop"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    spec = auditory_target(audio, n_video_frames=config.n_frames, config=config.target)
+    spec = auditory_target(audio, n_video_frames=n, config=config.target)
     t["target"] = time.perf_counter() - t0
     return dict(crops=np.asarray(mc.crops, np.uint8), boxes=np.asarray(mc.boxes, np.float32),
-                detected=np.asarray(mc.detected, bool), spec=spec, timings=t)
+                detected=np.asarray(mc.detected, bool), spec=spec, padded=int(padded),
+                align=paths.align is not None, timings=t)
 
 
 # ---------------------------------------------------------------------------------------------- workers
@@ -231,7 +275,7 @@ def _run_clip(job: tuple) -> dict:
         return {"status": "excluded", **rec}
     with atomic_path(ok_path, suffix=".npz") as tmp:
         np.savez(tmp, crops=res["crops"], boxes=res["boxes"], detected=res["detected"], spec=res["spec"],
-                 timings=json.dumps(res["timings"]))
+                 padded=res["padded"], align=res["align"], timings=json.dumps(res["timings"]))
     return {"status": "ok", "speaker": speaker, "id": utt_id, "timings": res["timings"]}
 
 
@@ -289,7 +333,18 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     Returns
     -------
     dict
-        Summary: counts, exclusions, paths, seconds per stage.
+        Summary: counts, exclusions, the audio source used (``audio_source``), padded clips
+        (``padded``: speaker, id, frames added), clips without alignment (``no_alignment``), fixed-split
+        details (``split_lists``: listed ids excluded during preparation, clips in no list), paths,
+        seconds per stage.
+
+    Raises
+    ------
+    ParameterError
+        Unknown speakers, held-out speakers not prepared, other settings than the cache in ``out_dir``.
+    DataError
+        No wav folder for ``audio_source="wav"``; a video without an audio track for ``"video"``; ids in
+        ``config.splits`` that are not clips of the corpus; no valid clip.
     """
     config = config or PrepareConfig()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -305,6 +360,11 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     bad_unseen = [s for s in config.unseen if s not in speakers]
     if bad_unseen:
         raise ParameterError(f"held-out speakers {bad_unseen} are not among the prepared speakers {speakers}")
+    config = config.replace(audio_source=resolve_audio_source(layout, speakers, config.audio_source))
+    log.info("prepare: speech from %s", "the separate wav files" if config.audio_source == "wav"
+             else "the audio track of each video file")
+    if config.splits is not None:
+        _check_split_ids(config.splits, layout, [s for s in speakers if s not in config.unseen])
     out = Path(out_dir)
     work = out / "work"
     out.mkdir(parents=True, exist_ok=True)
@@ -327,6 +387,65 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     if max_clips is not None and next(_pending(layout, speakers, work), None) is not None:
         return {"status": "interrupted", "done": done + len(jobs)}
     return _assemble(out, work, layout, speakers, config, grid_dir)
+
+
+def resolve_audio_source(layout, speakers, audio_source: str = "auto") -> str:
+    """The one audio source of a run: ``"wav"`` or ``"video"``.
+
+    Parameters
+    ----------
+    layout : GridLayout
+    speakers : sequence of str
+        The prepared speakers.
+    audio_source : {"auto", "wav", "video"}
+        ``auto``: ``wav`` when every speaker has a wav folder, else ``video``.
+
+    Returns
+    -------
+    str
+        ``"wav"`` or ``"video"``.
+
+    Raises
+    ------
+    DataError
+        ``wav`` for a speaker without a wav folder; or ``video`` (given or resolved) when a speaker's
+        first video has no audio track (checked once per speaker, before any clip is processed).
+    """
+    if audio_source not in ("auto",) + AUDIO_SOURCES:
+        raise ParameterError(f"audio_source must be 'auto', 'wav' or 'video', got {audio_source!r}")
+    no_wav = [s for s in speakers if layout.folder("audio", s) is None]
+    if audio_source == "auto":
+        audio_source = "video" if no_wav else "wav"
+        if no_wav and len(no_wav) < len(speakers):
+            log.warning("speakers %s have no wav folder: the speech of every speaker comes from the video files", no_wav)
+    if audio_source == "wav" and no_wav:
+        raise DataError(f"no wav folder (audio_25k/sN/*.wav, ...) for speakers {no_wav} under {layout.root}; "
+                        "pass --audio-source video to take the speech from the video files' own audio track")
+    if audio_source == "video":
+        for spk in speakers:
+            utts = layout.utterances(spk)
+            if not utts:
+                continue
+            video = layout.clip_paths(spk, utts[0]).video
+            try:
+                info = probe_container_audio(video)
+            except DataError:
+                continue  # a damaged file: that clip is excluded with its reason later
+            if info is None:
+                raise DataError(f"video {video} has no audio track; {NO_AUDIO_HINT}")
+    return audio_source
+
+
+def _check_split_ids(splits: dict, layout, speakers) -> None:
+    """Raise DataError naming the split-list ids that are not in the corpus (for the seen ``speakers``)."""
+    known = set()
+    for spk in speakers:
+        for utt in layout.utterances(spk):
+            known.update((utt, f"{spk}/{utt}"))
+    unknown = sorted({i for ids in splits.values() for i in ids} - known)
+    if unknown:
+        raise DataError(f"{len(unknown)} split id(s) are not clips of the speakers {list(speakers)} under {layout.root}: "
+                        f"{unknown[:20]}{' ...' if len(unknown) > 20 else ''}")
 
 
 def _pending(layout, speakers, work):
@@ -380,7 +499,7 @@ def _with_mask_boxes(config: PrepareConfig, layout, speakers) -> PrepareConfig:
 
 
 def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, grid_dir) -> dict:
-    clips, excluded, timings = [], [], {}
+    clips, excluded, timings, padded, no_align = [], [], {}, [], []
     for spk in speakers:
         for utt in layout.utterances(spk):
             ok_path, ex_path = _work_paths(work, spk, utt)
@@ -390,6 +509,11 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
             try:
                 with np.load(ok_path) as z:
                     clip = {k: z[k] for k in ("crops", "boxes", "detected", "spec")}
+                    n_pad = int(z["padded"]) if "padded" in z.files else 0
+                    if n_pad:
+                        padded.append({"speaker": spk, "id": utt, "frames": n_pad})
+                    if "align" in z.files and not bool(z["align"]):
+                        no_align.append(f"{spk}/{utt}")
                     for k, v in json.loads(str(z["timings"])).items():
                         timings.setdefault(k, []).append(v)
             except Exception as exc:  # a damaged cache file: redo that clip next time
@@ -398,11 +522,21 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
             clips.append({"id": utt, "speaker": spk, **clip})
     if not clips:
         raise DataError(f"no valid clips among {len(excluded)} in {grid_dir}; see the reasons in {work}")
-    splits = make_splits([c["speaker"] for c in clips], [c["id"] for c in clips], fractions=config.fractions,
-                         unseen=config.unseen, seed=config.seed)
+    spk_ids = ([c["speaker"] for c in clips], [c["id"] for c in clips])
+    split_info = {}
+    if config.splits is None:
+        splits = make_splits(*spk_ids, fractions=config.fractions, unseen=config.unseen, seed=config.seed)
+    else:
+        splits, missing, unassigned = fixed_splits(*spk_ids, config.splits, unseen=config.unseen)
+        for name, ids in missing.items():
+            log.warning("%d ids of %s were excluded during preparation: %s", len(ids), name, ids)
+        if unassigned:
+            log.info("%d prepared clips are in no split list (left out of the splits)", len(unassigned))
+        split_info = {"fixed": True, "excluded_ids": missing,
+                      "unassigned": [f"{clips[n]['speaker']}/{clips[n]['id']}" for n in unassigned]}
     T, S = clips[0]["crops"].shape[:2]
     spec = DatasetSpec.from_prepared(config.to_dict(), crop_size=int(S), n_frames=int(T),
-                                     spec_channels=int(clips[0]["spec"].shape[-1]))
+                                     spec_channels=int(clips[0]["spec"].shape[-1]), audio_source=config.audio_source)
     n_win = len(window_starts(T, config.window))
     per_speaker = {spk: {"valid": sum(c["speaker"] == spk for c in clips),
                          "excluded": sum(e["speaker"] == spk for e in excluded)} for spk in speakers}
@@ -415,7 +549,12 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
         "spec": spec.to_json_dict(),
         "shapes": {"crops": list(clips[0]["crops"].shape), "spec": list(clips[0]["spec"].shape)},
         "speakers": speakers,
+        "audio_source": config.audio_source,
+        "padded": padded,
+        "no_alignment": no_align,
+        "split_lists": split_info,
         "counts": {"clips": len(clips), "excluded": len(excluded), "per_speaker": per_speaker,
+                   "padded": len(padded), "no_alignment": len(no_align),
                    "splits": {k: int(len(v)) for k, v in splits.items()},
                    "windows": {k: int(len(v)) * n_win for k, v in splits.items()}},
         "versions": _versions(),
@@ -433,18 +572,31 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
     save_crop_preview(previews, out / "crops_preview.png")
     write_text_atomic(out / "report.md", _report(manifest, excluded))
     return {"status": "done", "dataset": str(h5_path), "clips": len(clips), "excluded": len(excluded),
-            "exclusions": excluded, "splits": manifest["counts"]["splits"], "windows": manifest["counts"]["windows"],
+            "exclusions": excluded, "audio_source": config.audio_source, "padded": padded, "no_alignment": no_align,
+            "split_lists": split_info, "splits": manifest["counts"]["splits"], "windows": manifest["counts"]["windows"],
             "seconds_per_clip": manifest["seconds_per_clip"]}
 
 
 def _report(manifest: dict, excluded: list) -> str:
     c = manifest["counts"]
-    lines = ["# Prepared GRID dataset", "", f"Source: `{manifest['source']['grid_dir']}`", "",
-             f"{c['clips']} valid clips, {c['excluded']} excluded.", "",
+    audio = {"wav": "separate wav files", "video": "the audio track of each video file"}[manifest["audio_source"]]
+    lines = ["# Prepared GRID dataset", "", f"Source: `{manifest['source']['grid_dir']}`; speech from {audio}.", "",
+             f"{c['clips']} valid clips, {c['excluded']} excluded; {c['padded']} padded to "
+             f"{manifest['config']['n_frames']} frames; {c['no_alignment']} without an alignment file "
+             "(words from the GRID id).", "",
              "| speaker | valid | excluded |", "|---|---|---|"]
     lines += [f"| {s} | {v['valid']} | {v['excluded']} |" for s, v in c["per_speaker"].items()]
     lines += ["", "| split | clips | windows |", "|---|---|---|"]
     lines += [f"| {k} | {v} | {c['windows'][k]} |" for k, v in c["splits"].items()]
+    fixed = manifest.get("split_lists") or {}
+    if fixed:
+        lines += ["", "Splits from fixed id lists."]
+        for name, ids in fixed["excluded_ids"].items():
+            lines += [f"- {name}: {len(ids)} listed ids excluded during preparation: {', '.join(ids)}"]
+        lines += [f"- {len(fixed['unassigned'])} prepared clips in no list (left out of the splits)"]
+    if manifest["padded"]:
+        lines += ["", "## Padded clips", "", "| speaker | id | frames added |", "|---|---|---|"]
+        lines += [f"| {p['speaker']} | {p['id']} | {p['frames']} |" for p in manifest["padded"]]
     if excluded:
         lines += ["", "## Excluded clips", "", "| speaker | id | stage | reason |", "|---|---|---|---|"]
         lines += [f"| {e['speaker']} | {e['id']} | {e['stage']} | {e['reason']} |" for e in excluded]

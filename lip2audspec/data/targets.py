@@ -23,8 +23,9 @@ import numpy as np
 from ..auditory import AuditoryParams, read_wav, wav2aud
 from ..config import Config
 from ..errors import DataError, ParameterError
+from .audio import read_container_audio
 
-__all__ = ["TargetConfig", "auditory_target", "audio_for_target", "compress", "decompress", "spectrogram_from_target"]
+__all__ = ["TargetConfig", "auditory_target", "audio_for_target", "clip_audio", "compress", "decompress", "spectrogram_from_target"]
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,70 @@ def decompress(spec, *, power: float = 0.3) -> np.ndarray:
     return np.power(np.maximum(spec, 0.0), 1.0 / power)
 
 
-def audio_for_target(path, *, n_video_frames: int, config: TargetConfig) -> np.ndarray:
-    """Read a clip's wav at the auditory rate, checked and fitted to ``n_video_frames / fps`` seconds.
+def audio_for_target(path, *, n_video_frames: int, config: TargetConfig, source: str = "wav") -> np.ndarray:
+    """Read a clip's speech at the auditory rate, checked and fitted to ``n_video_frames / fps`` seconds.
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip's wav file (``source="wav"``) or its video file (``source="video"``: the speech is the
+        video's own audio track, :func:`lip2audspec.data.audio.read_container_audio`).
+    n_video_frames : int
+        Video frames of the clip; the audio is cut or zero-padded to their duration.
+    config : TargetConfig
+    source : {"wav", "video"}
+        Which kind of file ``path`` is (:data:`lip2audspec.data.dataset.AUDIO_SOURCES`).
+
+    Returns
+    -------
+    ndarray, float64, shape (round(n_video_frames / fps * sr),)
+        Mono audio at ``config.auditory.sr``.
 
     Raises
     ------
     DataError
-        Unreadable file, NaN audio, or a duration off by more than ``config.max_length_error_s``.
+        Unreadable file, no audio track, NaN audio, or a duration off by more than
+        ``config.max_length_error_s``.
     """
     sr = config.auditory.sr
-    x, _ = read_wav(path, sr=sr)
+    if source == "wav":
+        x, _ = read_wav(path, sr=sr)
+    elif source == "video":
+        x = read_container_audio(path, sr=sr)
+    else:
+        raise ParameterError(f"source must be 'wav' or 'video' (the file holding the speech), got {source!r}")
     want = int(round(n_video_frames / config.fps * sr))
     if abs(len(x) - want) > config.max_length_error_s * sr:
         raise DataError(f"audio {path} lasts {len(x) / sr:.3f} s; the video lasts {want / sr:.3f} s")
     return np.pad(x, (0, max(0, want - len(x))))[:want]
+
+
+def clip_audio(paths, *, source: str, n_video_frames: int, config: TargetConfig) -> np.ndarray:
+    """The speech of a GRID clip from the file ``source`` names (:func:`audio_for_target`).
+
+    Parameters
+    ----------
+    paths : ClipPaths
+        From :meth:`lip2audspec.corpora.grid.GridLayout.clip_paths`.
+    source : {"wav", "video"}
+        ``paths.audio`` (a separate wav) or ``paths.video`` (the video's own audio track).
+    n_video_frames : int
+    config : TargetConfig
+
+    Returns
+    -------
+    ndarray, float64, shape (round(n_video_frames / fps * sr),)
+
+    Raises
+    ------
+    DataError
+        The file is missing or its audio is unusable.
+    """
+    path = paths.video if source == "video" else paths.audio
+    if path is None:
+        kind = "video file" if source == "video" else "wav file"
+        raise DataError(f"{kind} of {paths.speaker}/{paths.utt_id} missing (audio source {source!r})")
+    return audio_for_target(path, n_video_frames=n_video_frames, config=config, source=source)
 
 
 def auditory_target(audio, *, n_video_frames: int, config: TargetConfig | None = None) -> np.ndarray:
