@@ -21,6 +21,7 @@ INSTALL_REQUIRES = [
     "opencv-python-headless>=4.8,<5",
     # prepared datasets
     "h5py>=3.8",
+    "av>=12",  # PyAV: speech from the video's own audio track (real GRID .mpg, MP2); ships its own FFmpeg
     # 'landmarks' mouth cropper: dlib's 68-point shape predictor (prebuilt wheels) and its model file
     "dlib-bin>=19.24",
     "face-recognition-models>=0.3",

@@ -22,6 +22,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--hop", type=int, default=5, help="frames between windows (default 5)")
     parser.add_argument("--fractions", nargs=3, type=float, default=[0.8, 0.1, 0.1], metavar=("TRAIN", "VAL", "TEST"))
     parser.add_argument("--seed", type=int, default=0, help="split seed")
+    parser.add_argument("--split-file", help="JSON file with fixed 'train', 'val', 'test' id lists (e.g. s1_split.json) "
+                                             "instead of the seeded --fractions; clips in no list are left out")
+    parser.add_argument("--audio-source", choices=["auto", "wav", "video"], default="auto",
+                        help="where the speech comes from: wav (separate wav files), video (each video file's own "
+                             "audio track, as in GRID's .mpg), auto (default: wav when every speaker has a wav "
+                             "folder, else video)")
     parser.add_argument("--drop-first", type=int, default=2, help="spectrogram frames dropped at the start (paper: 2)")
     parser.add_argument("--power", type=float, default=0.3, help="compression exponent (paper: 0.3)")
     parser.add_argument("--config", help="a config.json of an earlier run to reuse (overrides the options above)")
@@ -31,6 +37,7 @@ def add_arguments(parser) -> None:
 
 def build_config(args):
     from ..data.crop import CropConfig
+    from ..data.dataset import read_split_file
     from ..data.inputs import WindowConfig
     from ..data.prepare import PrepareConfig
     from ..data.targets import TargetConfig
@@ -49,6 +56,7 @@ def build_config(args):
         target=TargetConfig(drop_first=args.drop_first, power=args.power),
         window=WindowConfig(window=args.window or lip.window, hop=args.hop),
         fractions=tuple(args.fractions), unseen=tuple(args.unseen), seed=args.seed,
+        audio_source=args.audio_source, splits=read_split_file(args.split_file) if args.split_file else None,
     )
 
 
@@ -57,7 +65,8 @@ def run(args) -> int:
 
     summary = prepare_grid(args.grid_dir, args.out, speakers=args.speakers, config=build_config(args),
                            workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
-    print(f"{summary['dataset']}: {summary['clips']} clips ({summary['excluded']} excluded; reasons in {args.out}/report.md)")
+    print(f"{summary['dataset']}: {summary['clips']} clips ({summary['excluded']} excluded, {len(summary['padded'])} "
+          f"padded; speech from the {summary['audio_source']} files; details in {args.out}/report.md)")
     for name, n in summary["splits"].items():
         print(f"  {name:12s} {n:5d} clips  {summary['windows'][name]:6d} windows")
     return 0

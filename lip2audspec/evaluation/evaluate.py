@@ -3,7 +3,8 @@
 For every clip of the split (optionally the first ``clips_per_speaker`` of each speaker):
 
 * **original**: the clip's recorded audio (16 kHz, the video's 3 s), from the GRID folder the dataset
-  was prepared from;
+  was prepared from, read from the source the dataset spec records (``audio_source``: the clip's wav
+  file, or the audio track of its video file);
 * **oracle**: ``aud2wav(wav2aud(original))`` — the ceiling of the auditory representation;
 * **recon**: our reconstruction from the stored mouth crops (:class:`lip2audspec.reconstruct.Reconstructor`).
 
@@ -33,7 +34,7 @@ import numpy as np
 from ..auditory import aud2wav, peak_normalize, wav2aud
 from ..corpora.grid import GridLayout
 from ..data.dataset import GridDataset, dataset_file, split_name
-from ..data.targets import audio_for_target, auditory_target
+from ..data.targets import auditory_target, clip_audio
 from ..errors import DataError, ParameterError
 from ..fileio import write_json_atomic
 from ..seeding import check_seed, derived_rng
@@ -115,11 +116,12 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
 
         for i in tqdm(clips, desc=f"evaluate {split}", unit="clip", disable=not progress):
             spk, uid = str(ds.clip_speakers[i]), str(ds.ids[i])
-            paths = layout.clip_paths(spk, uid)
-            if paths.audio is None:
-                raise DataError(f"original audio of {spk}/{uid} not found under {layout.root}")
             n_frames = ds.array("crops", int(i)).shape[0]
-            original = audio_for_target(paths.audio, n_video_frames=n_frames, config=tcfg)
+            try:
+                original = clip_audio(layout.clip_paths(spk, uid), source=ds.spec.audio_source, n_video_frames=n_frames,
+                                      config=tcfg)
+            except (DataError, FileNotFoundError) as exc:
+                raise DataError(f"original audio of {spk}/{uid} not usable under {layout.root}: {exc}") from None
             true_target = ds.array("spec", int(i))
             t0 = time.perf_counter()
             key = f"{spk}/{uid}"
