@@ -103,10 +103,11 @@ class CropConfig(Config):
         speaker -> (x0, y0, x1, y1) fixed box in source pixels for ``mask`` (squared about its centre).
     haar_mouth : tuple of 3 floats
         Mouth centre x, centre y and mouth width as fractions of the Haar face box (x, y, w, h): centre at
-        ``(x + fx w, y + fy h)``, width ``fw w``. Default (0.5, 0.79, 0.32): measured on the synthetic corpus
-        (median centre 0.496/0.788, width 0.29; range of the y fraction 0.72..0.83); on real frontal faces
-        the cascade's box ends a little below the lower lip and the mouth centre sits at ~0.78..0.83,
-        which the default 1.8 x 0.32 = 0.58 face-width box holds.
+        ``(x + fx w, y + fy h)``, width ``fw w``. Default (0.51, 0.81, 0.32): between the synthetic corpus
+        (median centre 0.496/0.788, width 0.29; range of the y fraction 0.72..0.83) and real GRID s1 (43
+        clips, landmark mouth centre on the first frame: median 0.519/0.821, ranges 0.504..0.531 and
+        0.806..0.833, width 0.288); with (0.5, 0.79) the real Haar box centre was up to 0.116 x the crop
+        side from the landmark mouth centre. The 1.8 x 0.32 = 0.58 face-width box holds the open mouth.
     detect_width : int
         Face width in pixels at which dlib's face detector runs (20..400): frames are scaled so the face is
         about this wide (dlib's HOG window is 80 px). Smaller is faster (70: ~30% faster, less margin).
@@ -121,7 +122,7 @@ class CropConfig(Config):
     scale: float = 1.8
     smooth_frames: int = 5
     mask_boxes: dict | None = None
-    haar_mouth: tuple = (0.5, 0.79, 0.32)
+    haar_mouth: tuple = (0.51, 0.81, 0.32)
     detect_width: int = 80
     min_frames: int = 1
     landmark_model: str | None = None
