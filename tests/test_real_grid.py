@@ -178,3 +178,16 @@ def test_haar_and_landmark_crops_agree_on_some_clips(fixture_dir):
 def test_haar_and_landmark_crops_agree_on_all_clips(fixture_dir):
     """All 43 clips, every frame (about 45 s: dlib landmarks on 3225 frames)."""
     _check_crops_centred(sorted((fixture_dir / "s1").glob("*.mpg")))
+
+
+def test_clip_audio_reads_the_recorded_source(fixture_dir):
+    """What evaluate does for the original audio: the file the dataset spec's audio_source names."""
+    from lip2audspec.corpora.grid import GridLayout
+    from lip2audspec.data.targets import TargetConfig, clip_audio
+
+    paths = GridLayout.discover(fixture_dir).clip_paths("s1", "lrae3s")
+    x = clip_audio(paths, source="video", n_video_frames=75, config=TargetConfig())
+    assert x.shape == (48000,)
+    np.testing.assert_array_equal(x[:47000], read_container_audio(paths.video)[:47000])
+    with pytest.raises(DataError, match="wav file of s1/lrae3s missing"):
+        clip_audio(paths, source="wav", n_video_frames=75, config=TargetConfig())
