@@ -35,6 +35,8 @@ INSTALL_REQUIRES = [
     "pesq>=0.0.4",
     "jiwer>=3.0",
     "pocketsphinx>=5.0",
+    # confusion matrices of the recognised words (evaluation reports), PCA of bottleneck codes (plots)
+    "scikit-learn>=1.3",
 ]
 
 NOTEBOOKS = [

@@ -1,8 +1,9 @@
 """Figures for scripts, reports and notebooks (matplotlib, headless-safe).
 
 Every function draws into ``ax`` (a new figure if None) and returns the Axes, so figures compose:
-auditory spectrograms, cochlear filter responses, aud2wav error curves, bottleneck codes, mouth crops,
-training curves and per-speaker scores of an evaluation report.
+auditory spectrograms, cochlear filter responses, aud2wav error curves, bottleneck codes (over time and
+their PCA), mouth crops, training curves, per-speaker scores and word confusion matrices of an evaluation
+report.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .fileio import atomic_path
 
 __all__ = [
     "plot_auditory_spectrogram", "plot_filterbank", "plot_error_curve", "plot_codes", "plot_crops", "plot_history",
-    "plot_speaker_scores", "read_history", "save_figure",
+    "plot_speaker_scores", "plot_confusion", "plot_code_pca", "read_history", "save_figure",
 ]
 
 
@@ -261,6 +262,118 @@ def plot_speaker_scores(reports, *, metric: str = "corr2d", condition: str = "re
     ax.set_ylabel(f"{metric} ({condition})")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_confusion(matrix, labels, *, normalize: bool = False, ax=None, title: str | None = None, cmap: str = "Blues"):
+    """A confusion matrix with :class:`sklearn.metrics.ConfusionMatrixDisplay` (true words down, heard across).
+
+    Parameters
+    ----------
+    matrix : array_like, shape (n_true, n_heard)
+        Counts, ``n_true <= n_heard``: row ``i`` is the true word ``labels[i]``, column ``j`` the heard word
+        ``labels[j]``. Extra columns (e.g. "nothing heard") get empty rows, so the display stays square.
+    labels : sequence of str, length n_heard
+    normalize : bool
+        Colour and annotate each row as fractions of its true word's count (rows with no clips stay 0).
+    ax : matplotlib Axes, optional
+    title : str, optional
+    cmap : str
+
+    Returns
+    -------
+    matplotlib Axes
+        Zero cells are left blank.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    m = np.asarray(matrix, dtype=np.float64)
+    labels = [str(x) for x in labels]
+    if m.ndim != 2 or m.shape[1] != len(labels) or m.shape[0] > m.shape[1] or m.shape[0] == 0:
+        raise ParameterError(f"matrix must have shape (n_true, n_heard) with 0 < n_true <= n_heard = len(labels) "
+                             f"= {len(labels)}, got {m.shape}")
+    if not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise ParameterError("matrix must hold non-negative finite counts")
+    square = np.zeros((m.shape[1], m.shape[1]))
+    square[: m.shape[0]] = m
+    if normalize:
+        rows = square.sum(axis=1, keepdims=True)
+        square = np.divide(square, rows, out=np.zeros_like(square), where=rows > 0)
+    n = len(labels)
+    ax = _axes(ax, (max(3.2, 0.22 * n + 1.6), max(2.8, 0.22 * n + 1.0)))
+    disp = ConfusionMatrixDisplay(square if normalize else square.astype(np.int64), display_labels=labels)
+    # values are written by hand, on the non-zero cells only: 26 x 26 text objects cost more than the image
+    disp.plot(ax=ax, cmap=cmap, colorbar=False, include_values=False,
+              xticks_rotation="vertical" if max(map(len, labels)) > 2 else "horizontal")
+    top = square.max()
+    for i, j in zip(*np.nonzero(square)):
+        v = square[i, j]
+        ax.text(j, i, f"{v:.2f}" if normalize else f"{int(v)}", ha="center", va="center", fontsize=6 if n > 12 else 9,
+                color="white" if v > top / 2 else "black")
+    ax.set_xlabel("heard")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_code_pca(codes, *, labels=None, max_points: int = 4000, ax=None, title: str | None = None,
+                  cmap: str = "viridis"):
+    """Bottleneck codes projected on their first two principal components (:class:`sklearn.decomposition.PCA`).
+
+    Parameters
+    ----------
+    codes : array_like, shape (N, D)
+        One code per frame (``D >= 2``), e.g. ``encode(ae, specs.reshape(-1, 128))``.
+    labels : array_like, shape (N,), optional
+        Colour of each frame: numbers (e.g. frame energy) on a colour scale with a colour bar, anything else
+        (speaker, phoneme class) as categories with a legend.
+    max_points : int
+        At most this many frames are drawn, evenly spaced through ``codes`` (the PCA is fitted on all).
+    ax : matplotlib Axes, optional
+    title : str, optional
+    cmap : str
+        Colour map of numeric labels.
+
+    Returns
+    -------
+    matplotlib Axes
+        Axis labels give each component's share of the variance.
+    """
+    from sklearn.decomposition import PCA
+
+    x = np.asarray(codes, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
+        raise ParameterError(f"codes must have shape (N, D) with N >= 2 frames and D >= 2 units, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError("codes contain NaN or infinite values")
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 1:
+        raise ParameterError(f"max_points must be a positive integer, got {max_points!r}")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (x.shape[0],):
+            raise ParameterError(f"labels must have one entry per frame, shape ({x.shape[0]},), got {labels.shape}")
+    pca = PCA(n_components=2)
+    xy = pca.fit_transform(x)
+    idx = np.unique(np.linspace(0, x.shape[0] - 1, min(max_points, x.shape[0])).round().astype(np.int64))
+    ax = _axes(ax, (5.5, 4.5))
+    style = {"s": 6, "alpha": 0.6, "linewidths": 0}
+    if labels is None:
+        ax.scatter(xy[idx, 0], xy[idx, 1], **style)
+    elif np.issubdtype(labels.dtype, np.number) and not np.issubdtype(labels.dtype, np.bool_):
+        sc = ax.scatter(xy[idx, 0], xy[idx, 1], c=labels[idx].astype(np.float64), cmap=cmap, **style)
+        ax.figure.colorbar(sc, ax=ax, pad=0.01)
+    else:
+        for j, cat in enumerate(np.unique(labels)):
+            sel = idx[labels[idx] == cat]
+            ax.scatter(xy[sel, 0], xy[sel, 1], color=f"C{j % 10}", label=str(cat), **style)
+        ax.legend(fontsize=8, markerscale=2.5, loc="best")
+    share = pca.explained_variance_ratio_
+    ax.set_xlabel(f"PC1 ({100 * share[0]:.0f} % of variance)")
+    ax.set_ylabel(f"PC2 ({100 * share[1]:.0f} % of variance)")
+    ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)
     return ax

@@ -11,6 +11,8 @@ def test_evaluate_writes_report(tiny_runs, tmp_path, capsys):
                  "--report-clips", "1", "--seed", "2", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "word accuracy: original" in printed and "index.html" in printed and "seed: 2" in printed
+    assert "grammar chance: 19.0 %" in printed and "recon letter confusions: " in printed
+    assert "recon digit confusions: " in printed and " % [" in printed
     doc = json.loads((out / "report.json").read_text())
     conds = doc["overall"]["conditions"]
     assert set(conds) == {"original", "oracle", "recon"}
@@ -23,6 +25,8 @@ def test_evaluate_writes_report(tiny_runs, tmp_path, capsys):
     html = (out / "index.html").read_text()
     assert "<audio" in html and "<table" in html
     assert list(out.glob("clips/*/recon.wav")) and list(out.glob("clips/*/true.png"))
+    assert (out / "confusion" / "recon_letter.png").is_file() and "confusion/recon_digit.png" in html
+    assert set(conds["recon"]["confusion"]) == {"command", "colour", "preposition", "letter", "digit", "adverb"}
 
 
 def test_evaluate_bad_split(tiny_runs, tmp_path):

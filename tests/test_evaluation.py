@@ -163,6 +163,58 @@ def test_word_accuracy_positions():
         word_accuracy([("bin", "blue")], [("bin", "blue")])
 
 
+def test_confusion_matrices_hand_made():
+    from lip2audspec.evaluation.summary import MISSING, confusion_matrices, top_confusions
+
+    refs = [sentence_from_id("bbaf2n"), sentence_from_id("bbab2n"), sentence_from_id("lrbn1s"), sentence_from_id("pgif4a")]
+    hyps = [("bin", "blue", "at", "d", "two", "now"),        # f heard as d
+            None,                                            # no hypothesis: every slot missing
+            ("LAY", "red", "by", "m", "one"),                # n heard as m (case-insensitive); adverb missing
+            ("place", "green", "in", "d", "nine", "again")]  # f heard as d again; four heard as nine
+    cm = confusion_matrices(refs, hyps)
+    assert list(cm) == ["command", "colour", "preposition", "letter", "digit", "adverb"]
+    letter = cm["letter"]
+    assert letter["labels"] == list("abcdefghijklmnopqrstuvxyz") and letter["columns"] == letter["labels"] + [MISSING]
+    counts = np.asarray(letter["counts"])
+    assert counts.shape == (25, 26) and counts.sum() == 4
+    row, col = letter["labels"].index, letter["columns"].index
+    assert counts[row("f"), col("d")] == 2 and counts[row("n"), col("m")] == 1 and counts[row("b"), col(MISSING)] == 1
+    assert top_confusions(letter) == [("f", "d", 2), ("b", MISSING, 1), ("n", "m", 1)]
+    assert top_confusions(letter, k=1) == [("f", "d", 2)]
+    assert np.trace(np.asarray(cm["command"]["counts"])[:, :4]) == 3  # bin, lay, place right; one missing
+    assert np.asarray(cm["adverb"]["counts"])[:, -1].sum() == 2       # no hypothesis + cut-off partial path
+    assert top_confusions(cm["colour"]) == [("blue", MISSING, 1)]
+    # a word outside the slot's vocabulary counts as missing/other
+    other = confusion_matrices([refs[0]], [("bin", "blue", "at", "two", "two", "now")])
+    assert np.asarray(other["letter"]["counts"])[row("f"), col(MISSING)] == 1
+    with pytest.raises(ParameterError):
+        confusion_matrices(refs, hyps[:2])
+    with pytest.raises(ParameterError):
+        top_confusions(letter, k=-1)
+
+
+def test_bootstrap_ci_and_grammar_chance(rng):
+    from lip2audspec.evaluation.summary import bootstrap_ci, grammar_chance
+
+    x = rng.normal(0.6, 0.1, 40)
+    a, b = bootstrap_ci(x, seed=5), bootstrap_ci(x, seed=5)
+    assert a == b and a["seed"] == 5 and a["resamples"] == 2000 and a["level"] == 0.95 and a["n"] == 40
+    assert a["low"] < a["mean"] < a["high"] and a["mean"] == pytest.approx(x.mean())
+    assert bootstrap_ci(x, seed=6)["low"] != a["low"]
+    wide = a["high"] - a["low"]
+    big = bootstrap_ci(rng.normal(0.6, 0.1, 640), seed=5)
+    assert big["high"] - big["low"] < 0.5 * wide  # ~1/4 the width with 16x the data
+    assert bootstrap_ci(x, seed=5, level=0.5)["high"] - bootstrap_ci(x, seed=5, level=0.5)["low"] < wide
+    assert bootstrap_ci([0.3, np.nan], seed=0)["low"] == bootstrap_ci([0.3], seed=0)["high"] == 0.3  # NaN left out
+    assert bootstrap_ci([], seed=0)["mean"] is None
+    for kw in ({"n": 0}, {"seed": -1}, {"level": 1.0}, {"level": 0}):
+        with pytest.raises(ParameterError):
+            bootstrap_ci(x, **kw)
+    chance = grammar_chance()
+    assert abs(chance["accuracy"] - 0.19) < 1e-9
+    assert chance["per_position"]["letter"] == pytest.approx(1 / 25) and chance["per_position"]["digit"] == pytest.approx(0.1)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Report + browser
 
@@ -226,6 +278,22 @@ def test_report_files(report_dir):
             assert (out / rel).is_file() and (out / rel).stat().st_size > 1000, rel
     md = (out / "report.md").read_text()
     assert "| group | condition |" in md and "Word accuracy per position" in md and "PESQ-NB" in md
+    # bootstrap intervals, grammar chance, confusions
+    assert doc["bootstrap"]["resamples"] == 2000 and doc["bootstrap"]["seed"] == 0
+    lo, hi = recon["metrics"]["stoi"]["ci"]
+    assert lo <= recon["metrics"]["stoi"]["mean"] <= hi
+    wa = recon["words"]
+    assert wa["ci"][0] <= wa["accuracy"] <= wa["ci"][1]
+    assert abs(doc["chance"]["accuracy"] - 0.19) < 1e-9
+    assert f"{100 * wa['accuracy']:.1f} % [{100 * wa['ci'][0]:.1f}, {100 * wa['ci'][1]:.1f}]" in md
+    assert "Grammar chance (uniform guessing within the GRID grammar): 19.0 %" in md and "| chance | uniform guess |" in md
+    letters = recon["confusion"]["letter"]
+    assert np.asarray(letters["counts"]).sum() == len(results) and "(none)" in letters["columns"]
+    assert "| recon | letter |" in md and " -> (none): " in md and " -> z: " in md
+    for cond in ("original", "oracle", "recon"):
+        for slot in ("letter", "digit"):
+            png = out / "confusion" / f"{cond}_{slot}.png"
+            assert doc["confusion_figures"][cond][slot] == f"confusion/{cond}_{slot}.png" and png.stat().st_size > 1000
 
 
 def test_report_html(report_dir):
@@ -237,6 +305,8 @@ def test_report_html(report_dir):
     assert "Test &lt;report&gt;" in html                    # escaped
     assert "http://" not in html and "https://" not in html  # no external resources
     assert "letter" in html and "PESQ-WB" in html
+    assert "Where the words go wrong" in html and "<img src='confusion/recon_letter.png'" in html
+    assert "<img src='confusion/original_digit.png'" in html and ">uniform guess<" in html
 
 
 def test_report_rejects_bad_results(tmp_path):

@@ -10,7 +10,9 @@ from lip2audspec.evaluation import compare_reports
 from lip2audspec.plots import (
     _pyplot,
     plot_auditory_spectrogram,
+    plot_code_pca,
     plot_codes,
+    plot_confusion,
     plot_crops,
     plot_error_curve,
     plot_filterbank,
@@ -102,3 +104,33 @@ def test_speaker_scores_and_comparison_table():
     assert lines[2].split("|")[-4].strip() == "90.0%"  # words of the original
     with pytest.raises(ParameterError):
         compare_reports({})
+
+
+def test_confusion_matrix_figure():
+    counts = [[3, 1, 0, 1], [0, 2, 0, 0], [0, 0, 4, 2]]  # 3 true words; heard: the 3 words + "(none)"
+    ax = plot_confusion(counts, ["b", "d", "e", "(none)"], title="letter")
+    assert ax.get_title() == "letter" and ax.get_xlabel() == "heard" and ax.get_ylabel() == "true"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["b", "d", "e", "(none)"]
+    assert ax.images[0].get_array().shape == (4, 4)  # padded with an empty "(none)" row
+    texts = sorted(t.get_text() for t in ax.texts if t.get_text())
+    assert texts == sorted(["3", "1", "1", "2", "4", "2"])  # zero cells are blank
+    ax = plot_confusion(counts, ["b", "d", "e", "(none)"], normalize=True)
+    assert "0.60" in [t.get_text() for t in ax.texts]
+    with pytest.raises(ParameterError):
+        plot_confusion(counts, ["b", "d"])
+    with pytest.raises(ParameterError):
+        plot_confusion([[1, -1], [0, 1]], ["a", "b"])
+
+
+def test_code_pca_scatter(rng):
+    codes = rng.random((300, 8))
+    codes[:, 0] *= 5  # the first unit carries most of the variance
+    ax = plot_code_pca(codes, labels=np.repeat(["s1", "s2", "s3"], 100), max_points=150, title="codes")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["s1", "s2", "s3"]
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 150
+    assert ax.get_xlabel().startswith("PC1 (") and ax.get_title() == "codes"
+    ax = plot_code_pca(codes, labels=codes.sum(axis=1))  # numeric labels: colour scale with a colour bar
+    assert len(ax.figure.axes) == 2 and len(ax.collections[0].get_offsets()) == 300
+    for bad in ({"codes": codes[:, :1]}, {"codes": codes, "labels": np.zeros(5)}, {"codes": codes, "max_points": 0}):
+        with pytest.raises(ParameterError):
+            plot_code_pca(**bad)

@@ -37,13 +37,23 @@ def run(args) -> int:
 
 
 def _summary_text(doc: dict) -> str:
+    from ..evaluation.report import CONFUSION_SLOTS, format_ci, format_confusions
+
     conds = doc.get("overall", {}).get("conditions", {})
     lines = [f"seed: {doc['seed']}"] if "seed" in doc else []
     for cond in ("oracle", "recon"):
         m = conds.get(cond, {}).get("metrics", {})
-        vals = ", ".join(f"{k} {v['mean']:.3f}" for k, v in m.items() if v.get("mean") is not None)
+        vals = ", ".join(f"{k} {format_ci(v['mean'], v.get('ci'))}" for k, v in m.items() if v.get("mean") is not None)
         lines.append(f"{cond:9s} {vals}")
-    acc = [f"{c} {conds[c]['words']['accuracy'] * 100:.1f}%" for c in ("original", "oracle", "recon")
-           if (conds.get(c) or {}).get("words")]
-    lines.append("word accuracy: " + ", ".join(acc))
+    acc = [f"{c} {format_ci(conds[c]['words']['accuracy'], conds[c]['words'].get('ci'), percent=True)}"
+           for c in ("original", "oracle", "recon") if (conds.get(c) or {}).get("words")]
+    b = doc.get("bootstrap")
+    lines.append("word accuracy: " + ", ".join(acc)
+                 + (f"  (in brackets: {100 * b['level']:.0f} % bootstrap intervals over clips, {b['resamples']} resamples, seed {b['seed']})" if b else ""))
+    if doc.get("chance"):
+        lines.append(f"grammar chance: {100 * doc['chance']['accuracy']:.1f} %")
+    cm = (conds.get("recon") or {}).get("confusion") or {}
+    for slot in CONFUSION_SLOTS:
+        if slot in cm:
+            lines.append(f"recon {slot} confusions: {format_confusions(cm[slot])}")
     return "\n".join(lines)

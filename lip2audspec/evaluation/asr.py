@@ -27,7 +27,7 @@ import numpy as np
 from ..corpora.grid import ADVERBS, COLOURS, COMMANDS, DIGITS, LETTERS, PREPOSITIONS, SLOTS
 from ..errors import DataError, ParameterError
 
-__all__ = ["SLOT_NAMES", "PRONUNCIATIONS", "grid_jsgf", "GridRecognizer", "word_accuracy"]
+__all__ = ["SLOT_NAMES", "PRONUNCIATIONS", "grid_jsgf", "GridRecognizer", "align_slots", "word_accuracy"]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,31 @@ class GridRecognizer:
         return tuple(hyp.hypstr.split())
 
 
+def align_slots(hyp) -> tuple:
+    """A hypothesis aligned with the six GRID slots: the word heard in each slot, or None.
+
+    The alignment every word score uses (:func:`word_accuracy`, the per-clip correctness and the
+    per-slot confusion matrices of :mod:`.summary`): position by position, as the grammar always yields
+    six words in slot order. Words are lower-cased; missing positions (no hypothesis, or a partial path)
+    are None; words past the sixth are dropped.
+
+    Parameters
+    ----------
+    hyp : sequence of str or None
+
+    Returns
+    -------
+    tuple of (str or None), length 6
+
+    Examples
+    --------
+    >>> align_slots(("Bin", "blue", "at"))
+    ('bin', 'blue', 'at', None, None, None)
+    """
+    h = tuple(str(w).lower() for w in hyp) if hyp else ()
+    return tuple(h[k] if k < len(h) else None for k in range(len(SLOTS)))
+
+
 def word_accuracy(refs, hyps) -> dict:
     """Word accuracy of GRID hypotheses against references, overall and per word position.
 
@@ -202,7 +227,7 @@ def word_accuracy(refs, hyps) -> dict:
             raise ParameterError(f"a reference must have {len(SLOTS)} words, got {r!r}")
         h = tuple(str(w).lower() for w in h) if h else ()
         none += not h
-        ok = [k < len(h) and h[k] == r[k] for k in range(len(SLOTS))]
+        ok = [a == b for a, b in zip(align_slots(h), r)]
         correct += np.asarray(ok, dtype=np.int64)
         whole += all(ok)
         ref_str.append(" ".join(r))

@@ -7,6 +7,10 @@ Output folder (:func:`write_report`)::
 
     report.json   report.md   index.html
     clips/<speaker>_<id>/{true,oracle,recon}.png  {original,oracle,recon}.wav   (for the selected clips)
+    confusion/<condition>_<slot>.png     (word confusion matrices; letter and digit by default)
+
+``report.md`` shows means with their 95 % bootstrap intervals, the grammar-chance word accuracy and the
+most frequent letter and digit confusions; ``index.html`` also shows the confusion-matrix images.
 
 ``index.html`` has no external resources (inline CSS, relative links only). :func:`compare_reports` renders
 a Markdown table comparing several reports.
@@ -23,9 +27,9 @@ import numpy as np
 from ..errors import ParameterError
 from ..fileio import atomic_path, write_json_atomic, write_text_atomic
 from .asr import SLOT_NAMES
-from .summary import CONDITIONS, METRICS, SPEC_KINDS, ClipResult, _speaker_sort_key, summarize
+from .summary import CONDITIONS, METRICS, MISSING, SPEC_KINDS, ClipResult, _speaker_sort_key, summarize, top_confusions
 
-__all__ = ["METRIC_LABELS", "compare_reports", "write_report"]
+__all__ = ["CONFUSION_SLOTS", "METRIC_LABELS", "compare_reports", "format_ci", "format_confusions", "write_report"]
 
 METRIC_LABELS = {
     "corr2d": "Corr2D",
@@ -125,13 +129,30 @@ def _pct(v) -> str:
     return "–" if v is None else f"{100 * v:.1f}%"
 
 
+def format_ci(mean, ci, *, digits=3, percent=False) -> str:
+    """``0.596 [0.571, 0.620]`` or ``35.9 % [31.2, 40.5]``; just the mean without an interval."""
+    if mean is None:
+        return "–"
+    f = (lambda v: f"{100 * v:.1f}") if percent else (lambda v: f"{v:.{digits}f}")
+    text = f"{f(mean)} %" if percent else f(mean)
+    if ci and ci[0] is not None and ci[1] is not None:
+        text += f" [{f(ci[0])}, {f(ci[1])}]"
+    return text
+
+
+def format_confusions(matrix: dict, *, k: int = 5) -> str:
+    """``b -> d: 3, m -> n: 2`` (the ``k`` most frequent confusions of one slot), or ``none``."""
+    top = top_confusions(matrix, k=k)
+    return ", ".join(f"{t} -> {h}: {c}" for t, h, c in top) if top else "none"
+
+
+#: Slots whose most frequent confusions are listed in report.md and printed by ``lip2audspec evaluate``.
+CONFUSION_SLOTS = ("letter", "digit")
+
+
 def _metric_rows(summary: dict) -> list:
-    """[(condition, {metric: mean}, {metric: n}, words dict or None)] for one group summary."""
-    rows = []
-    for cond, d in summary["conditions"].items():
-        rows.append((cond, {m: s["mean"] for m, s in d["metrics"].items()}, {m: s["n"] for m, s in d["metrics"].items()},
-                     d["words"]))
-    return rows
+    """[(condition, {metric: stat dict}, words dict or None)] for one group summary."""
+    return [(cond, d["metrics"], d["words"]) for cond, d in summary["conditions"].items()]
 
 
 def compare_reports(reports: dict, *, condition: str = "recon") -> str:
@@ -168,14 +189,22 @@ def _markdown(doc: dict) -> str:
     if doc["meta"]:
         lines.append("")
     head = "| group | condition | n | " + " | ".join(METRIC_LABELS[m] for m in METRICS) + " | word acc. | sentence acc. |"
-    lines += ["## Metrics (means; signal metrics against the original audio)", "", head,
-              "|" + "---|" * (len(METRICS) + 5)]
+    b = doc.get("bootstrap", {})
+    level = f"{100 * b['level']:.0f} %" if b else ""
+    lines += ["## Metrics (means; signal metrics against the original audio)", "",
+              f"In brackets: {level} bootstrap intervals over clips ({b['resamples']} resamples, seed {b['seed']})."
+              if b else "", "", head, "|" + "---|" * (len(METRICS) + 5)]
     groups = [("overall", doc["overall"])] + list(doc["speakers"].items())
     for name, g in groups:
-        for cond, means, _, wa in _metric_rows(g):
-            cells = [_fmt(means.get(m), 2 if m.startswith("pesq") else 3) for m in METRICS]
+        for cond, stats, wa in _metric_rows(g):
+            cells = [format_ci(stats[m]["mean"], stats[m].get("ci"), digits=2 if m.startswith("pesq") else 3)
+                     if m in stats else "–" for m in METRICS]
             lines.append(f"| {name} | {cond} | {g['n_clips']} | " + " | ".join(cells) +
-                         f" | {_pct(wa['accuracy']) if wa else '–'} | {_pct(wa['sentence_accuracy']) if wa else '–'} |")
+                         f" | {format_ci(wa['accuracy'], wa.get('ci'), percent=True) if wa else '–'}"
+                         f" | {_pct(wa['sentence_accuracy']) if wa else '–'} |")
+    chance = doc.get("chance")
+    if chance:
+        lines += ["", f"Grammar chance (uniform guessing within the GRID grammar): {100 * chance['accuracy']:.1f} %."]
     lines += ["", "## Word accuracy per position", "",
               "| group | condition | " + " | ".join(SLOT_NAMES) + " | all | WER |", "|" + "---|" * (len(SLOT_NAMES) + 4)]
     for name, g in groups:
@@ -184,6 +213,16 @@ def _markdown(doc: dict) -> str:
             if wa:
                 lines.append(f"| {name} | {cond} | " + " | ".join(_pct(wa["per_position"][s]) for s in SLOT_NAMES) +
                              f" | {_pct(wa['accuracy'])} | {_fmt(wa['wer'])} |")
+    if chance:
+        lines.append("| chance | uniform guess | " + " | ".join(_pct(chance["per_position"][s]) for s in SLOT_NAMES) +
+                     f" | {_pct(chance['accuracy'])} | – |")
+    confusions = [(cond, d["confusion"]) for cond, d in doc["overall"]["conditions"].items() if d.get("confusion")]
+    if confusions:
+        lines += ["", "## Most frequent confusions (all clips)", "",
+                  f"`true -> heard: count`; `{MISSING}` = nothing valid heard in the slot.", "",
+                  "| condition | slot | confusions |", "|---|---|---|"]
+        for cond, cm in confusions:
+            lines += [f"| {cond} | {slot} | {format_confusions(cm[slot])} |" for slot in CONFUSION_SLOTS if slot in cm]
     lines += ["", "## Definitions", ""] + [f"- **{METRIC_LABELS.get(k, k)}**: {v}" for k, v in doc["definitions"].items()]
     lines += ["", "Conditions: " + "; ".join(f"`{k}` = {v}" for k, v in doc["conditions"].items()), ""]
     return "\n".join(lines)
@@ -207,6 +246,10 @@ th { background:#eef1f5; font-weight:600; }
 td.l, th.l { text-align:left; }
 tr.group-start td { border-top:2px solid #aab3c0; }
 td.cond { color:var(--muted); }
+.cms { display:grid; grid-template-columns:repeat(auto-fill, minmax(340px, 1fr)); gap:12px; margin:8px 0 16px; }
+.cms figure { margin:0; border:1px solid var(--line); border-radius:6px; padding:8px; background:var(--card); }
+.cms img { width:100%; height:auto; display:block; }
+.cms figcaption { font-size:13px; color:var(--muted); margin-top:4px; }
 .note { color:var(--muted); font-size:13px; max-width:1000px; }
 .clip { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 16px; margin:12px 0; }
 .clip h3 { margin:0 0 4px; }
@@ -234,18 +277,23 @@ def _html_metrics_table(groups) -> str:
     out = ["<table class='metrics'><thead><tr><th class='l'>group</th><th class='l'>condition</th><th>clips</th>"
            f"{cols}<th>word acc.</th><th>sentence acc.</th></tr></thead><tbody>"]
     for name, g in groups:
-        for k, (cond, means, ns, wa) in enumerate(_metric_rows(g)):
+        for k, (cond, stats, wa) in enumerate(_metric_rows(g)):
             cls = " class='group-start'" if k == 0 else ""
-            cells = "".join(f"<td title='n={ns.get(m, 0)}'>{_fmt(means.get(m), 2 if m.startswith('pesq') else 3)}</td>"
-                            for m in METRICS)
+            cells = []
+            for m in METRICS:
+                st = stats.get(m, {})
+                digits = 2 if m.startswith("pesq") else 3
+                cells.append(f"<td title='n={st.get('n', 0)}; mean [bootstrap CI] "
+                             f"{_e(format_ci(st.get('mean'), st.get('ci'), digits=digits))}'>{_fmt(st.get('mean'), digits)}</td>")
+            words = _e(format_ci(wa["accuracy"], wa.get("ci"), percent=True)) if wa else "–"
             out.append(f"<tr{cls}><td class='l'>{_e(name) if k == 0 else ''}</td><td class='l cond'>{_e(cond)}</td>"
-                       f"<td>{g['n_clips']}</td>{cells}<td>{_pct(wa['accuracy']) if wa else '–'}</td>"
+                       f"<td>{g['n_clips']}</td>{''.join(cells)}<td>{words}</td>"
                        f"<td>{_pct(wa['sentence_accuracy']) if wa else '–'}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
 
-def _html_position_table(groups) -> str:
+def _html_position_table(groups, chance=None) -> str:
     cols = "".join(f"<th>{_e(s)}</th>" for s in SLOT_NAMES)
     out = [f"<table class='positions'><thead><tr><th class='l'>group</th><th class='l'>condition</th>{cols}"
            "<th>all slots</th><th>WER</th></tr></thead><tbody>"]
@@ -256,7 +304,50 @@ def _html_position_table(groups) -> str:
             cells = "".join(f"<td>{_pct(wa['per_position'][s])}</td>" for s in SLOT_NAMES)
             out.append(f"<tr{cls}><td class='l'>{_e(name) if k == 0 else ''}</td><td class='l cond'>{_e(cond)}</td>{cells}"
                        f"<td>{_pct(wa['accuracy'])}</td><td>{_fmt(wa['wer'])}</td></tr>")
+    if chance:
+        cells = "".join(f"<td>{_pct(chance['per_position'][s])}</td>" for s in SLOT_NAMES)
+        out.append(f"<tr class='group-start'><td class='l'>chance</td><td class='l cond'>uniform guess</td>{cells}"
+                   f"<td>{_pct(chance['accuracy'])}</td><td>–</td></tr>")
     out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _write_confusion_figures(doc: dict, out_dir: Path, slots) -> dict:
+    """Confusion-matrix PNGs of the overall results: ``{condition: {slot: relative path}}``."""
+    from ..plots import plot_confusion, save_figure
+
+    out = {}
+    for cond, d in doc["overall"]["conditions"].items():
+        for slot in slots:
+            cm = (d.get("confusion") or {}).get(slot)
+            if cm is None:
+                continue
+            rel = Path("confusion") / f"{cond}_{slot}.png"
+            acc = d["words"]["per_position"][slot]
+            ax = plot_confusion(cm["counts"], cm["columns"], title=f"{cond}: {slot} ({_pct(acc)} correct)")
+            save_figure(ax.figure, out_dir / rel)
+            out.setdefault(cond, {})[slot] = rel.as_posix()
+    return out
+
+
+def _html_confusions(doc: dict) -> str:
+    figures = doc.get("confusion_figures") or {}
+    if not figures:
+        return ""
+    out = ["<h2>Where the words go wrong</h2>",
+           "<p class='note'>Confusion matrices of the recognised words over all clips: rows the true word, columns "
+           f"the word heard in that slot, <b>{_e(MISSING)}</b> when nothing valid was heard. Most frequent: "]
+    tops = []
+    for cond, slots in figures.items():
+        cm = doc["overall"]["conditions"][cond]["confusion"]
+        tops.append(f"<b>{_e(cond)}</b> " + "; ".join(f"{_e(slot)} {_e(format_confusions(cm[slot], k=3))}" for slot in slots))
+    out.append(" · ".join(tops) + ".</p>")
+    for cond, slots in figures.items():
+        out.append(f"<h3>{_e(doc['conditions'].get(cond, cond))}</h3><div class='cms'>")
+        for slot, rel in slots.items():
+            out.append(f"<figure><img src='{_e(rel)}' alt='{_e(cond)} {_e(slot)} confusion matrix' loading='lazy'>"
+                       f"<figcaption>{_e(slot)}</figcaption></figure>")
+        out.append("</div>")
     return "".join(out)
 
 
@@ -308,12 +399,13 @@ def _html(doc: dict) -> str:
     body = [f"<header><h1>{_e(doc['title'])}</h1><div class='meta'>{meta}</div></header><main>",
             "<h2>Metrics</h2>",
             "<p class='note'>Means over clips (overall pools all clips). Signal metrics compare each condition "
-            f"with the original audio; hover a cell for its n. Conditions: {conds}.</p>",
+            f"with the original audio; hover a cell for its n and bootstrap interval. Conditions: {conds}.</p>",
             _html_metrics_table(groups),
             "<h2>Word accuracy per position</h2>",
             "<p class='note'>pocketsphinx with a GRID grammar; each of the six slots scored against the "
-            "sentence's reference words.</p>",
-            _html_position_table(groups)]
+            "sentence's reference words. Chance: uniform guessing within the grammar.</p>",
+            _html_position_table(groups, doc.get("chance")),
+            _html_confusions(doc)]
     clips = [c for c in doc["clips"] if c.get("media")]
     if clips:
         body.append("<h2>Examples</h2>")
@@ -329,7 +421,8 @@ def _html(doc: dict) -> str:
             f"<title>{_e(doc['title'])}</title><style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def write_report(out_dir, results, *, title: str = "Lip2AudSpec evaluation", clips=3, meta: dict | None = None) -> dict:
+def write_report(out_dir, results, *, title: str = "Lip2AudSpec evaluation", clips=3, meta: dict | None = None,
+                 confusion_slots=CONFUSION_SLOTS, bootstrap: dict | None = None) -> dict:
     """Write ``report.json``, ``report.md``, ``index.html`` and the example media into ``out_dir``.
 
     Parameters
@@ -343,11 +436,19 @@ def write_report(out_dir, results, *, title: str = "Lip2AudSpec evaluation", cli
         order), or the listed ones; ``None``/0 for none. Clips without audio/spectrograms show what they have.
     meta : dict, optional
         Free-form facts shown in the header and stored in ``report.json`` (run folder, data, split, ...).
+    confusion_slots : sequence of str
+        Slots (of ``command``, ``colour``, ``preposition``, ``letter``, ``digit``, ``adverb``) whose
+        confusion matrices are drawn into ``confusion/<condition>_<slot>.png`` and shown in ``index.html``
+        (``report.json`` holds all six either way); empty for none.
+    bootstrap : dict, optional
+        Overrides of the bootstrap-interval settings (``resamples``, ``seed``, ``level``; default 2000,
+        0, 0.95); recorded in ``report.json``.
 
     Returns
     -------
     dict
-        The ``report.json`` document (see :func:`summarize`).
+        The ``report.json`` document (see :func:`summarize`), plus ``confusion_figures``
+        (``{condition: {slot: relative path}}``).
     """
     out_dir = Path(out_dir)
     results = list(results)
@@ -357,9 +458,14 @@ def write_report(out_dir, results, *, title: str = "Lip2AudSpec evaluation", cli
     keys = [r.key for r in results]
     if len(set(keys)) != len(keys):
         raise ParameterError("duplicate (speaker, id) in results")
+    confusion_slots = [confusion_slots] if isinstance(confusion_slots, str) else list(confusion_slots or ())
+    bad = [s for s in confusion_slots if s not in SLOT_NAMES]
+    if bad:
+        raise ParameterError(f"unknown confusion_slots {bad}; slots are {list(SLOT_NAMES)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     media = {r.key: _write_media(r, out_dir) for r in _select(results, clips) if r.audio or r.spectrograms}
-    doc = summarize(results, title=title, meta=meta, media=media)
+    doc = summarize(results, title=title, meta=meta, media=media, bootstrap=bootstrap)
+    doc["confusion_figures"] = _write_confusion_figures(doc, out_dir, confusion_slots)
     write_json_atomic(out_dir / "report.json", doc)
     write_text_atomic(out_dir / "report.md", _markdown(doc))
     write_text_atomic(out_dir / "index.html", _html(doc))

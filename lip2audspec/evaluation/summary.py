@@ -26,9 +26,12 @@ Spectrogram *kinds* are ``true`` / ``oracle`` / ``recon`` (:data:`SPEC_KINDS`): 
 predicted spectrogram.
 
 Aggregation (:func:`aggregate`, :func:`summarize`): per speaker and overall (pooled over clips, not a mean of
-speaker means), every metric as ``{"mean", "n", "n_nan"}`` (NaN-ignoring mean; ``n`` counts finite values)
-and word accuracy per condition (:func:`lip2audspec.evaluation.asr.word_accuracy`: overall, sentence,
-per position, WER). :func:`summarize` returns the ``report.json`` document.
+speaker means), every metric as ``{"mean", "n", "n_nan", "ci"}`` (NaN-ignoring mean; ``n`` counts finite
+values; ``ci`` its 95 % bootstrap interval over clips, :func:`bootstrap_ci`) and word accuracy per
+condition (:func:`lip2audspec.evaluation.asr.word_accuracy`: overall, sentence, per position, WER, plus
+``ci``). Overall, each condition also gets per-slot confusion matrices (:func:`confusion_matrices`; the
+most frequent confusions: :func:`top_confusions`). :func:`grammar_chance` is the word accuracy of
+uniform guessing within the GRID grammar (19 %). :func:`summarize` returns the ``report.json`` document.
 """
 
 from __future__ import annotations
@@ -40,11 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpora.grid import sentence_from_id
+from ..corpora.grid import SLOTS, sentence_from_id
 from ..errors import ParameterError
-from .asr import SLOT_NAMES, word_accuracy
+from ..seeding import check_seed
+from .asr import SLOT_NAMES, align_slots, word_accuracy
 
-__all__ = ["CONDITIONS", "METRICS", "SPEC_KINDS", "ClipResult", "score_condition", "aggregate", "summarize"]
+__all__ = ["CONDITIONS", "METRICS", "SPEC_KINDS", "MISSING", "ClipResult", "score_condition", "bootstrap_ci",
+           "grammar_chance", "confusion_matrices", "top_confusions", "aggregate", "summarize"]
 
 CONDITIONS = ("original", "oracle", "recon")
 SPEC_KINDS = ("true", "oracle", "recon")
@@ -58,6 +63,11 @@ METRIC_NOTES = {
     "word_accuracy": "fraction of the 6 GRID word slots recognised correctly by pocketsphinx with a GRID JSGF grammar",
 }
 CONDITION_LABELS = {"original": "original audio", "oracle": "oracle aud2wav(wav2aud(x))", "recon": "reconstruction"}
+#: Column of a confusion matrix for "nothing valid heard in this slot": no hypothesis, a partial one that
+#: stops before the slot, or a word outside the slot's vocabulary.
+MISSING = "(none)"
+#: Default bootstrap settings of the report's confidence intervals (recorded in ``report.json``).
+BOOTSTRAP = {"resamples": 2000, "seed": 0, "level": 0.95}
 
 
 @dataclass
@@ -128,15 +138,160 @@ def score_condition(ref_audio, deg_audio, *, sr: int, ref_spec=None, deg_spec=No
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Statistics: bootstrap intervals, chance level, confusions
+
+def bootstrap_ci(values, *, n: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
+    """Percentile bootstrap confidence interval of the mean (resampling the values with replacement).
+
+    Parameters
+    ----------
+    values : array_like, shape (m,)
+        One value per clip (NaN/inf are left out, as in the report's means).
+    n : int
+        Number of bootstrap resamples.
+    seed : int
+        Non-negative seed of the resampling (same seed and values: same interval).
+    level : float
+        Coverage, in (0, 1).
+
+    Returns
+    -------
+    dict
+        ``mean`` (of the finite values), ``low``, ``high`` (the ``(1 - level) / 2`` and ``(1 + level) / 2``
+        quantiles of the resampled means), ``n`` (finite values), ``level``, ``resamples``, ``seed``. With no
+        finite value, ``mean``/``low``/``high`` are None; with one, the interval is that value.
+
+    Examples
+    --------
+    >>> ci = bootstrap_ci([0.2, 0.4, 0.6, 0.8], seed=1)
+    >>> ci["low"] <= ci["mean"] <= ci["high"]
+    True
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ParameterError(f"n must be a positive integer number of resamples, got {n!r}")
+    seed = check_seed(seed)
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not 0 < level < 1:
+        raise ParameterError(f"level must be in (0, 1), got {level!r}")
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    out = {"mean": None, "low": None, "high": None, "n": int(v.size), "level": float(level), "resamples": int(n),
+           "seed": seed}
+    if v.size == 0:
+        return out
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 4_000_000 // v.size)  # bounded memory for long lists
+    means = np.concatenate([v[rng.integers(0, v.size, size=(min(chunk, n - k), v.size))].mean(axis=1)
+                            for k in range(0, n, chunk)])
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    mean = float(v.mean())
+    out.update(mean=mean, low=min(float(low), mean), high=max(float(high), mean))
+    return out
+
+
+def grammar_chance() -> dict:
+    """Word accuracy of guessing uniformly within the GRID grammar (computed from its word lists).
+
+    Returns
+    -------
+    dict
+        ``per_position``: ``{slot: 1 / vocabulary size}`` (command, colour, preposition, adverb 1/4,
+        letter 1/25, digit 1/10); ``accuracy``: their mean over the six slots (0.19).
+    """
+    per = {name: 1.0 / len(words) for name, words in zip(SLOT_NAMES, SLOTS)}
+    return {"accuracy": sum(per.values()) / len(per), "per_position": per}
+
+
+def confusion_matrices(refs, hyps) -> dict:
+    """Per-slot confusion matrices of recognised GRID words (:func:`sklearn.metrics.confusion_matrix`).
+
+    Hypotheses are aligned with the slots as for word accuracy (:func:`~.asr.align_slots`).
+
+    Parameters
+    ----------
+    refs : sequence of 6-word sequences
+        Reference sentences.
+    hyps : sequence of (sequence of str or None)
+        Recogniser outputs, same length; None = no hypothesis (every slot :data:`MISSING`).
+
+    Returns
+    -------
+    dict
+        ``{slot name: {"labels": vocabulary, "columns": vocabulary + [MISSING], "counts": rows}}`` with
+        ``counts[i][j]`` the number of clips whose true word ``labels[i]`` was heard as ``columns[j]``
+        (plain lists of ints, JSON-ready). The last column counts slots with nothing valid heard (missing, or
+        a word outside the slot's vocabulary). Reference words outside the vocabulary are not counted.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    refs, hyps = list(refs), list(hyps)
+    if len(refs) != len(hyps):
+        raise ParameterError(f"refs and hyps differ in length: {len(refs)} vs {len(hyps)}")
+    if not refs:
+        raise ParameterError("confusion_matrices needs at least one utterance")
+    true, heard = [], []
+    for r, h in zip(refs, hyps):
+        r = tuple(str(w).lower() for w in r)
+        if len(r) != len(SLOTS):
+            raise ParameterError(f"a reference must have {len(SLOTS)} words, got {r!r}")
+        true.append(r)
+        heard.append(align_slots(h))
+    out = OrderedDict()
+    for k, (name, vocab) in enumerate(zip(SLOT_NAMES, SLOTS)):
+        columns = list(vocab) + [MISSING]
+        y_true = [r[k] for r in true]
+        y_pred = [h[k] if h[k] in vocab else MISSING for h in heard]
+        cm = confusion_matrix(y_true, y_pred, labels=columns)[:-1]  # no true MISSING row
+        out[name] = {"labels": list(vocab), "columns": columns, "counts": cm.astype(int).tolist()}
+    return out
+
+
+def top_confusions(matrix: dict, *, k: int = 5) -> list:
+    """The ``k`` most frequent confusions of one slot's confusion matrix.
+
+    Parameters
+    ----------
+    matrix : dict
+        One slot of :func:`confusion_matrices` (``labels``, ``columns``, ``counts``).
+    k : int
+        Number of confusions to return (fewer if there are fewer).
+
+    Returns
+    -------
+    list of (str, str, int)
+        ``(true word, heard word or MISSING, count)``, most frequent first (ties in label order);
+        correct recognitions are not confusions.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+        raise ParameterError(f"k must be a non-negative integer, got {k!r}")
+    labels, columns = matrix["labels"], matrix["columns"]
+    cells = [(-int(c), i, j) for i, row in enumerate(matrix["counts"]) for j, c in enumerate(row)
+             if c and labels[i] != columns[j]]
+    return [(labels[i], columns[j], -c) for c, i, j in sorted(cells)[:k]]
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Aggregation
 
-def _stat(values) -> dict:
+def _stat(values, bootstrap: dict) -> dict:
     vals = [float(v) for v in values]
     good = [v for v in vals if math.isfinite(v)]
-    return {"mean": (sum(good) / len(good)) if good else None, "n": len(good), "n_nan": len(vals) - len(good)}
+    ci = bootstrap_ci(good, n=bootstrap["resamples"], seed=bootstrap["seed"], level=bootstrap["level"])
+    return {"mean": (sum(good) / len(good)) if good else None, "n": len(good), "n_nan": len(vals) - len(good),
+            "ci": [ci["low"], ci["high"]] if good else None}
 
 
-def _group_summary(results) -> dict:
+def _bootstrap_settings(bootstrap) -> dict:
+    b = dict(BOOTSTRAP)
+    if bootstrap:
+        bad = sorted(set(bootstrap) - set(BOOTSTRAP))
+        if bad:
+            raise ParameterError(f"bootstrap has unknown keys {bad}; allowed: {sorted(BOOTSTRAP)}")
+        b.update(bootstrap)
+    bootstrap_ci([0.0], n=b["resamples"], seed=b["seed"], level=b["level"])  # validates
+    return b
+
+
+def _group_summary(results, bootstrap: dict, *, confusion: bool = False) -> dict:
     out = OrderedDict()
     for cond in CONDITIONS:
         names = []
@@ -145,27 +300,50 @@ def _group_summary(results) -> dict:
                 if m not in names:
                     names.append(m)
         names.sort(key=lambda m: (METRICS.index(m) if m in METRICS else len(METRICS), m))
-        metrics = OrderedDict((m, _stat(r.metrics[cond][m] for r in results if m in r.metrics.get(cond, {})))
+        metrics = OrderedDict((m, _stat((r.metrics[cond][m] for r in results if m in r.metrics.get(cond, {})), bootstrap))
                               for m in names)
         with_words = [r for r in results if cond in r.words]
-        wa = word_accuracy([r.reference for r in with_words], [r.words[cond] for r in with_words]) if with_words else None
+        refs, hyps = [r.reference for r in with_words], [r.words[cond] for r in with_words]
+        wa = word_accuracy(refs, hyps) if with_words else None
+        if wa:
+            # every clip has six slots, so word accuracy is the mean of the per-clip fractions correct
+            per_clip = [np.mean(_slot_correct(r, h)) for r, h in zip(refs, hyps)]
+            ci = bootstrap_ci(per_clip, n=bootstrap["resamples"], seed=bootstrap["seed"], level=bootstrap["level"])
+            wa["ci"] = [ci["low"], ci["high"]]
         if metrics or wa:
             out[cond] = {"metrics": metrics, "words": wa}
+            if confusion and wa:
+                out[cond]["confusion"] = confusion_matrices(refs, hyps)
     return {"n_clips": len(results), "conditions": out}
 
 
-def aggregate(results) -> dict:
-    """Per-speaker and overall summaries: ``{"overall": S, "speakers": {speaker: S}}`` where
-    ``S = {"n_clips", "conditions": {condition: {"metrics": {metric: {"mean", "n", "n_nan"}},
-    "words": word_accuracy(...) or None}}}``. Overall pools all clips."""
+def aggregate(results, *, bootstrap: dict | None = None) -> dict:
+    """Per-speaker and overall summaries.
+
+    Parameters
+    ----------
+    results : iterable of ClipResult
+    bootstrap : dict, optional
+        Overrides of the confidence-interval settings :data:`BOOTSTRAP` (``resamples``, ``seed``,
+        ``level``).
+
+    Returns
+    -------
+    dict
+        ``{"overall": S, "speakers": {speaker: S}}`` where ``S = {"n_clips", "conditions": {condition:
+        {"metrics": {metric: {"mean", "n", "n_nan", "ci"}}, "words": word_accuracy(...) + {"ci"} or None}}}``;
+        ``ci`` is ``[low, high]`` (:func:`bootstrap_ci` over the group's clips). Overall pools all clips and
+        its conditions with words also have ``confusion`` (:func:`confusion_matrices`).
+    """
     results = list(results)
     if not results:
         raise ParameterError("no results to aggregate")
+    b = _bootstrap_settings(bootstrap)
     speakers = OrderedDict()
     for r in sorted(results, key=_speaker_sort_key):
         speakers.setdefault(r.speaker, []).append(r)
-    return {"overall": _group_summary(results),
-            "speakers": OrderedDict((s, _group_summary(rs)) for s, rs in speakers.items())}
+    return {"overall": _group_summary(results, b, confusion=True),
+            "speakers": OrderedDict((s, _group_summary(rs, b)) for s, rs in speakers.items())}
 
 
 def _speaker_sort_key(r):
@@ -185,19 +363,23 @@ def _clip_json(r: ClipResult, media: dict | None) -> dict:
 
 
 def _slot_correct(ref, hyp):
-    hyp = tuple(hyp) if hyp else ()
-    return [k < len(hyp) and hyp[k] == ref[k] for k in range(len(ref))]
+    return [h == str(w).lower() for h, w in zip(align_slots(hyp), ref)]
 
 
-def summarize(results, *, title: str = "Evaluation", meta: dict | None = None, media: dict | None = None) -> dict:
+def summarize(results, *, title: str = "Evaluation", meta: dict | None = None, media: dict | None = None,
+              bootstrap: dict | None = None) -> dict:
     """The ``report.json`` document: ``title``, ``meta``, metric definitions, ``overall``, ``speakers``
-    (see :func:`aggregate`) and ``clips`` (per clip metrics, words, per-slot correctness, media paths).
-    NaN is written as ``null``."""
+    (see :func:`aggregate`), ``chance`` (:func:`grammar_chance`), ``bootstrap`` (the interval settings:
+    ``resamples``, ``seed``, ``level``) and ``clips`` (per clip metrics, words, per-slot correctness, media
+    paths). NaN is written as ``null``."""
     results = list(results)
-    agg = aggregate(results)
+    b = _bootstrap_settings(bootstrap)
+    agg = aggregate(results, bootstrap=b)
     media = media or {}
     doc = {"title": title, "meta": dict(meta or {}), "conditions": {c: CONDITION_LABELS[c] for c in CONDITIONS},
            "definitions": METRIC_NOTES, "word_positions": list(SLOT_NAMES),
+           "chance": grammar_chance(),
+           "bootstrap": {**b, "method": "percentile bootstrap of the mean over clips (resampled with replacement)"},
            "overall": agg["overall"], "speakers": agg["speakers"],
            "clips": [_clip_json(r, media.get(r.key)) for r in sorted(results, key=_speaker_sort_key)]}
     return _json_safe(doc)
