@@ -61,7 +61,11 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["lip2audspec", "lip2audspec.*"]),
-    package_data={"lip2audspec.auditory": ["data/*.npy", "data/README.md"]},
+    package_data={
+        "lip2audspec.auditory": ["data/*.npy", "data/README.md"],
+        # bundled pretrained models (lip2audspec/pretrained/bundles.py): card, statistics, trimmed run folders
+        "lip2audspec.pretrained": ["models/*/*.md", "models/*/*.json", "models/*/*/*.json", "models/*/*/*.keras"],
+    },
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,

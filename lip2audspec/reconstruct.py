@@ -13,6 +13,11 @@ target post-processing, auditory parameters), and turns any video OpenCV can rea
 aud2wav restarts from noise when an iteration blows up; that noise comes from a generator derived from
 the reconstructor's ``seed`` and the clip's key (:func:`lip2audspec.seeding.derived_rng`), so a clip's
 audio does not depend on which clips were reconstructed before it.
+
+When reference statistics of the training crops are known (``stats=``, or ``crop_stats.json`` in the lip
+run folder or the bundled model), every clip's crops are compared with them first
+(:func:`lip2audspec.data.stats.compare_crops`): a clip that does not look like the training data is still
+reconstructed, with a logged WARNING and the verdict in :attr:`Reconstruction.check`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 
 from .auditory import aud2wav, peak_normalize, write_wav
 from .data.crop import CropConfig, make_cropper
+from .data.stats import STATS_FILE, CropCheck, compare_crops, load_crop_statistics
 from .data.targets import TargetConfig, spectrogram_from_target
 from .data.video import read_video
 from .errors import DataError, ParameterError
@@ -65,6 +71,9 @@ class Reconstruction:
         The clip key aud2wav's generator was derived from (with ``seed``).
     restarts : tuple of int
         aud2wav iterations that restarted from noise (:attr:`~lip2audspec.auditory.Aud2WavResult.restarts`).
+    check : CropCheck or None
+        The crops compared with the training crops' statistics (None when the model has none);
+        ``check.ok`` is False for a clip that does not look like the training data.
     """
 
     audio: np.ndarray
@@ -78,6 +87,7 @@ class Reconstruction:
     seed: int = 0
     key: str = ""
     restarts: tuple = ()
+    check: CropCheck | None = None
 
 
 class Reconstructor:
@@ -88,7 +98,8 @@ class Reconstructor:
     lip_run : str or Path
         Run folder of ``train_main`` (its ``best.keras`` and ``config.json``).
     autoencoder_run : str or Path, optional
-        Default: the autoencoder run recorded in the lip run's config.
+        Default: the autoencoder run recorded in the lip run's config (a relative path there is taken
+        relative to the lip run folder, as in a bundled model).
     n_iter : int
         aud2wav iterations (default 20).
     crop : CropConfig, optional
@@ -98,6 +109,10 @@ class Reconstructor:
     seed : int
         Non-negative seed of aud2wav's random restarts (default 0); each clip draws from a generator
         derived from ``(seed, "recon", key)`` (see :meth:`from_crops`), recorded in :class:`Reconstruction`.
+    stats : dict or str or Path or False, optional
+        Reference statistics of the training crops (:func:`lip2audspec.data.stats.crop_statistics`, or a
+        ``crop_stats.json``) for the out-of-distribution check. Default: ``crop_stats.json`` in the lip run
+        folder if there is one, else no check; ``False``: no check.
 
     Examples
     --------
@@ -107,7 +122,7 @@ class Reconstructor:
     """
 
     def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None,
-                 crop_method: str | None = None, seed: int = 0):
+                 crop_method: str | None = None, seed: int = 0, stats=None):
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
@@ -116,6 +131,8 @@ class Reconstructor:
         ae_run = autoencoder_run or cfg.get("autoencoder_run")
         if not ae_run:
             raise ParameterError(f"{run.path} does not record its autoencoder; pass autoencoder_run")
+        if autoencoder_run is None and not Path(ae_run).is_absolute():
+            ae_run = run.path / ae_run  # a relocatable run (bundled model): relative to the lip run
         prep = (cfg.get("data") or {}).get("prepare_config")
         if not prep:
             raise DataError(f"{run.path}/config.json lacks the data preparation settings; retrain or pass them")
@@ -130,6 +147,9 @@ class Reconstructor:
         self.autoencoder = RunDir(ae_run).load_model("best")
         self._cropper = None
         self.lip_run, self.autoencoder_run = run.path, Path(ae_run)
+        if stats is None and run.file(STATS_FILE).is_file():
+            stats = run.file(STATS_FILE)
+        self.stats = load_crop_statistics(stats) if stats is not None and stats is not False else None
 
     @property
     def sr(self) -> int:
@@ -163,11 +183,11 @@ class Reconstructor:
                                  "or use crop=CropConfig(method='landmarks', size=...)")
         crops = self.cropper.crop(video.frames, speaker=speaker, source=str(path)).crops
         t_crop = time.perf_counter() - t0
-        rec = self.from_crops(crops, key=key)
+        rec = self.from_crops(crops, key=key, source=str(path))
         rec.timings = {"read": t_read, "crop": t_crop, **rec.timings}
         return rec
 
-    def from_crops(self, crops, *, key: str | None = None) -> Reconstruction:
+    def from_crops(self, crops, *, key: str | None = None, source: str | None = None) -> Reconstruction:
         """Reconstruct from mouth crops (T, S, S) made with the run's cropper.
 
         Parameters
@@ -176,6 +196,8 @@ class Reconstructor:
         key : str, optional
             The clip's identity for aud2wav's generator (e.g. ``"s1/bbaf2n"``). Default: a SHA-256 digest
             of the crops, so the same crops give the same audio whatever ran before.
+        source : str, optional
+            Where the crops came from, named in the out-of-distribution warning (:meth:`check_crops`).
         """
         crops = np.asarray(crops)
         if key is None:
@@ -183,6 +205,7 @@ class Reconstructor:
             key = "crops:" + digest.hexdigest()[:16]
         elif not isinstance(key, str) or not key:
             raise ParameterError(f"key must be a non-empty string, got {key!r}")
+        check = self.check_crops(crops, source=source or key)
         k = self.target_config.frames_per_video_frame
         t0 = time.perf_counter()
         codes = predict_windows(self.lipnet, crops, window=self.window, hop=1, frames_per_video_frame=k)
@@ -200,7 +223,28 @@ class Reconstructor:
         t_inv = time.perf_counter() - t0
         return Reconstruction(audio=audio, sr=p.sr, target=target, spectrogram=spec, codes=codes, crops=crops,
                               errors=res.errors, timings={"lipnet": t_lip, "decode": t_dec, "aud2wav": t_inv},
-                              seed=self.seed, key=key, restarts=res.restarts)
+                              seed=self.seed, key=key, restarts=res.restarts, check=check)
+
+    def check_crops(self, crops, *, source: str | None = None) -> CropCheck | None:
+        """Compare a clip's crops with the training crops' statistics; log a WARNING if they differ.
+
+        Parameters
+        ----------
+        crops : array_like, shape (T, S, S)
+        source : str, optional
+            Named in the warning (a video path, a clip key).
+
+        Returns
+        -------
+        CropCheck or None
+            None when the reconstructor has no statistics (``stats``).
+        """
+        if self.stats is None:
+            return None
+        check = compare_crops(crops, self.stats)
+        if not check.ok:
+            log.warning("%s%s", f"{source}: " if source else "", check.message())
+        return check
 
     def write(self, rec: Reconstruction, path) -> Path:
         """Write the reconstruction as a 16-bit wav."""

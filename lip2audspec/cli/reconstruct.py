@@ -1,4 +1,8 @@
-"""``lip2audspec reconstruct VIDEO -m RUN_DIR -o OUT.wav`` (or ``--batch DIR``): speech from silent video."""
+"""``lip2audspec reconstruct VIDEO -m MODEL -o OUT.wav`` (or ``--batch DIR``): speech from silent video.
+
+``MODEL`` is a lip network run folder or the name of a bundled model (``lip2audspec models``). A clip that
+does not look like the model's training data is still reconstructed, with a printed warning.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ VIDEO_SUFFIXES = (".mp4", ".mpg", ".mpeg", ".avi", ".mov", ".mkv", ".m4v", ".web
 
 def add_arguments(parser) -> None:
     parser.add_argument("video", nargs="?", help="video file (any format OpenCV reads; any fps and size)")
-    parser.add_argument("-m", "--model", required=True, metavar="RUN_DIR", help="lip network run folder (train_main)")
+    parser.add_argument("-m", "--model", required=True, metavar="MODEL",
+                        help="lip network run folder (train_main) or a bundled model's name (lip2audspec models)")
     parser.add_argument("-o", "--output", required=True, help="output wav (or folder with --batch)")
     parser.add_argument("--batch", metavar="DIR", help="reconstruct every video in DIR into the --output folder")
     parser.add_argument("--autoencoder", metavar="AE_RUN", help="autoencoder run (default: the one the lip run used)")
@@ -23,12 +28,12 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..errors import DataError, ParameterError
-    from ..reconstruct import Reconstructor
+    from ..pretrained import reconstructor_for
 
     if bool(args.video) == bool(args.batch):
         raise ParameterError("give either one VIDEO or --batch DIR")
-    rec = Reconstructor(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations, crop_method=args.cropper,
-                        seed=args.seed)
+    rec = reconstructor_for(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
+                            crop_method=args.cropper, seed=args.seed)
     if args.video:
         _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None)
         return 0
@@ -57,6 +62,8 @@ def run(args) -> int:
 def _one(rec, video, out_wav, plot, *, quiet: bool = False) -> None:
     res = rec.from_video(video)
     rec.write(res, out_wav)
+    if res.check is not None and not res.check.ok:
+        print(f"warning: {video}: {res.check.message()}")
     if plot:
         from ..plots import plot_auditory_spectrogram, save_figure
 

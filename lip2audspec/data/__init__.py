@@ -6,5 +6,6 @@
 * :mod:`.targets`: auditory-spectrogram targets of the clips' audio;
 * :mod:`.inputs`: context windows of mouth crops (the lip network's input);
 * :mod:`.dataset`: the prepared HDF5 dataset (:class:`~.dataset.GridDataset`) and its splits;
+* :mod:`.stats`: reference statistics of training crops and the out-of-distribution check;
 * :mod:`.prepare`: :func:`~.prepare.prepare_grid`, a corpus folder -> a prepared folder.
 """
