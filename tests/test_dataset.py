@@ -61,6 +61,10 @@ def test_write_read_windows(tmp_path, rng):
         np.testing.assert_allclose(x, lip_inputs(clips[clip]["crops"])[start : start + 5], atol=1e-7)
         np.testing.assert_array_equal(y, clips[clip]["spec"][4 * start : 4 * start + 20])
         assert set(ds.clip_speakers[ds.split("unseen/test")]) == {"s3"}
+        both = ds.split("seen/train+seen/val")
+        np.testing.assert_array_equal(both, np.union1d(ds.split("seen/train"), ds.split("seen/val")))
+        with pytest.raises(ParameterError, match="no split 'nope'"):
+            ds.split("seen/train+nope")
         with pytest.raises(ParameterError, match="no split"):
             ds.split("nope")
 

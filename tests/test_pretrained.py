@@ -79,6 +79,16 @@ def test_bundle_layout_and_card(models_root, tiny_runs):
         _bundle(tiny_runs, models_root, name="../up")
 
 
+def test_bundle_of_the_last_epoch(tiny_runs, tmp_path):
+    """A model retrained for a chosen number of epochs ships its last epoch."""
+    last = pretrained.make_bundle("last", lip_run=tiny_runs["lip"], autoencoder_run=tiny_runs["ae"], out_dir=tmp_path,
+                                  card=CARD, card_markdown=MARKDOWN, which="last")
+    assert (last / "lip/best.keras").read_bytes() == (tiny_runs["lip"] / "model.keras").read_bytes()
+    with pytest.raises(ParameterError, match="which"):
+        pretrained.make_bundle("y", lip_run=tiny_runs["lip"], autoencoder_run=tiny_runs["ae"], out_dir=tmp_path,
+                               card=CARD, card_markdown=MARKDOWN, which="middle")
+
+
 def test_load_and_reconstruct(model, models_root, train_clip):
     assert model.name == "tiny" and model.card == MARKDOWN and model.info["files"]
     assert model.lip_run == models_root / "tiny" / "lip" and model.autoencoder_run == models_root / "tiny" / "ae"

@@ -535,7 +535,13 @@ class GridDataset:
         return sorted(names)
 
     def split(self, name: str) -> np.ndarray:
-        """Clip indices of a split (``seen/train``, ``seen/val``, ``seen/test``, ``unseen/test``)."""
+        """Clip indices of a split (``seen/train``, ``seen/val``, ``seen/test``, ``unseen/test``).
+
+        ``"a+b"`` is the sorted union of splits ``a`` and ``b`` (e.g. ``seen/train+seen/val`` to retrain a
+        model chosen on val on both).
+        """
+        if "+" in name:
+            return np.unique(np.concatenate([self.split(part) for part in name.split("+")]))
         key = f"splits/{name}"
         if key not in self._h5:
             raise ParameterError(f"no split '{name}' in {self.path}; available: {self.split_names}")

@@ -20,13 +20,13 @@ from .browser import find_chromium, screenshot
 from .intelligibility import estoi, intelligibility_metrics, pesq_nb, pesq_wb, stoi
 from .metrics import corr2d, frame_correlation_np
 from .report import compare_reports, write_report
-from .spectral import score_autoencoder, score_lipnet
+from .spectral import score_autoencoder, score_lipnet, score_videos
 from .summary import (CONDITIONS, METRICS, ClipResult, aggregate, bootstrap_ci, confusion_matrices, grammar_chance,
                       score_condition, summarize, top_confusions)
 
 __all__ = [
     "CONDITIONS", "METRICS", "SLOT_NAMES", "ClipResult", "GridRecognizer", "aggregate", "align_slots", "bootstrap_ci",
     "compare_reports", "confusion_matrices", "corr2d", "estoi", "find_chromium", "frame_correlation_np", "grammar_chance",
-    "intelligibility_metrics", "pesq_nb", "pesq_wb", "score_autoencoder", "score_condition", "score_lipnet", "screenshot",
+    "intelligibility_metrics", "pesq_nb", "pesq_wb", "score_autoencoder", "score_condition", "score_lipnet", "score_videos", "screenshot",
     "stoi", "summarize", "top_confusions", "word_accuracy", "write_report",
 ]

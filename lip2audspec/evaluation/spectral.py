@@ -18,7 +18,7 @@ from ..data.dataset import GridDataset, dataset_file, split_name
 from ..errors import ParameterError
 from .metrics import corr2d, frame_correlation_np
 
-__all__ = ["score_autoencoder", "score_lipnet"]
+__all__ = ["score_autoencoder", "score_lipnet", "score_videos"]
 
 
 def _model(model_or_run):
@@ -113,3 +113,51 @@ def score_lipnet(lipnet, autoencoder, data, *, split: str = "seen/test", max_cli
     c = np.array([p[2] for p in per_clip])
     return {"corr2d": float(c.mean()), "corr2d_std": float(c.std()), "per_clip": per_clip,
             "ms_per_clip": float(np.median(times) * 1000), "n_clips": len(per_clip)}
+
+
+def score_videos(reconstructor, videos, *, audio_source: str = "video") -> dict:
+    """Reconstruct video files and score them against their own speech: Corr2D and STOI.
+
+    A quick check of a trained (or bundled) model on a handful of clips, without a prepared dataset:
+    each video's speech (its audio track, or the wav beside it with ``audio_source="wav"``) gives the
+    true target; the reconstruction's target and audio are compared with it.
+
+    Parameters
+    ----------
+    reconstructor : Reconstructor
+        E.g. ``lip2audspec.pretrained.load("grid-s1").reconstructor()``.
+    videos : sequence of str or Path
+        Video files (25 fps after resampling; at least one window long).
+    audio_source : {"video", "wav"}
+        ``"wav"``: the speech is in a ``.wav`` of the same name beside the video.
+
+    Returns
+    -------
+    dict
+        ``corr2d``, ``stoi`` (means) and ``per_clip`` (name, corr2d, stoi).
+
+    Examples
+    --------
+    >>> from lip2audspec import pretrained                                    # doctest: +SKIP
+    >>> score_videos(pretrained.load("grid-s1").reconstructor(), ["bbaf2n.mpg"])  # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    from ..data.targets import audio_for_target, auditory_target
+    from .intelligibility import stoi
+
+    videos = [Path(v) for v in videos]
+    if not videos:
+        raise ParameterError("score_videos needs at least one video")
+    tcfg = reconstructor.target_config
+    per_clip = []
+    for v in videos:
+        rec = reconstructor.from_video(v)
+        n_frames = rec.crops.shape[0]
+        src = v if audio_source == "video" else v.with_suffix(".wav")
+        original = audio_for_target(src, n_video_frames=n_frames, config=tcfg, source=audio_source)
+        true = auditory_target(original, n_video_frames=n_frames, config=tcfg)
+        per_clip.append({"name": v.name, "corr2d": float(corr2d(true, rec.target)),
+                         "stoi": float(stoi(original, rec.audio, sr=tcfg.auditory.sr))})
+    return {"corr2d": float(np.mean([c["corr2d"] for c in per_clip])),
+            "stoi": float(np.mean([c["stoi"] for c in per_clip])), "per_clip": per_clip}

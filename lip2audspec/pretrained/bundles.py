@@ -260,7 +260,7 @@ def _config_summary(lip_cfg: dict, ae_cfg: dict) -> dict:
 
 
 def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, card_markdown: str, dataset=None,
-                split: str = "seen/train", overwrite: bool = False) -> Path:
+                split: str = "seen/train", which: str = "best", overwrite: bool = False) -> Path:
     """Make a bundled model ``out_dir/name`` from a trained lip run and its autoencoder run.
 
     Copies ``config.json`` and ``best.keras`` of each run (the lip config's ``autoencoder_run`` becomes
@@ -288,6 +288,9 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
         (no out-of-distribution check).
     split : str
         Split of ``dataset`` the statistics are taken from.
+    which : {"best", "last"}
+        Which model of each run is bundled (stored as ``best.keras``): the best on validation, or the
+        last epoch's (a model retrained on train+val for a number of epochs chosen beforehand).
     overwrite : bool
         Replace an existing bundle of that name.
 
@@ -313,7 +316,7 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     for key, kind in (("lip", "lipnet"), ("autoencoder", "autoencoder")):
         if configs[key].get("kind") != kind:
             raise ParameterError(f"{runs[key].path} is a {configs[key].get('kind')} run, not a {kind} run")
-        runs[key].model_path("best")  # raises if the run has no best.keras
+        runs[key].model_path(which)  # raises if the run has no such model (or which is wrong)
     out_dir = Path(out_dir)
     dest = out_dir / name
     if dest.exists() and not overwrite:
@@ -323,7 +326,7 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     try:
         for key, sub in RUNS.items():
             (tmp / sub).mkdir()
-            shutil.copy2(runs[key].model_path("best"), tmp / sub / RunDir.BEST)
+            shutil.copy2(runs[key].model_path(which), tmp / sub / RunDir.BEST)
             cfg = dict(configs[key])
             if key == "lip":
                 cfg["autoencoder_run"] = f"../{RUNS['autoencoder']}"
