@@ -143,6 +143,7 @@ def main(argv=None) -> int:
     plot_history(runs / "lip", ax=axes[1], title="lip network (s1 train / val)")
     save_figure(fig, out / "learning_curves.png")
 
+    _figure(out, runs, args, plt)
     conds = doc["overall"]["conditions"]
     chance = doc.get("chance", {}).get("accuracy")
     print()
@@ -205,6 +206,37 @@ def main(argv=None) -> int:
             _bundle(args, out, runs, summary, doc)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return 0
+
+
+def _figure(out, runs, args, plt):
+    """One test clip: mouth crops, true / oracle / reconstructed auditory spectrograms."""
+    import numpy as np
+
+    from lip2audspec.auditory import aud2wav, wav2aud
+    from lip2audspec.data.dataset import GridDataset
+    from lip2audspec.data.targets import auditory_target, spectrogram_from_target
+    from lip2audspec.plots import plot_auditory_spectrogram, plot_crops, save_figure
+    from lip2audspec.reconstruct import Reconstructor
+    from lip2audspec.seeding import derived_rng
+
+    rec = Reconstructor(runs / "lip", n_iter=args.iterations, seed=args.seed)
+    tcfg, p = rec.target_config, rec.target_config.auditory
+    with GridDataset(out / "prepared") as ds:
+        i = int(ds.split("seen/test")[0])
+        uid, crops, true = str(ds.ids[i]), ds.array("crops", i), ds.array("spec", i)
+    r = rec.from_crops(crops, key=f"s1/{uid}")
+    true_spec = spectrogram_from_target(true, config=tcfg)
+    oracle = aud2wav(true_spec, n_iter=args.iterations, rng=derived_rng(args.seed, "figure", uid), **p.to_dict())
+    oracle_target = auditory_target(oracle.x_best, n_video_frames=crops.shape[0], config=tcfg)
+    fig, axes = plt.subplots(4, 1, figsize=(9, 9.5), gridspec_kw=dict(height_ratios=[1, 2, 2, 2]))
+    plot_crops(crops, n=12, ax=axes[0], title=f"real GRID s1 test clip {uid}: landmark mouth crops (48x48)")
+    for ax, spec, title in ((axes[1], true_spec, "true (camera audio track)"),
+                            (axes[2], spectrogram_from_target(oracle_target, config=tcfg),
+                             f"oracle aud2wav(wav2aud(x)), {args.iterations} iterations"),
+                            (axes[3], np.maximum(r.spectrogram, 0), "reconstructed from the lips (small preset)")):
+        plot_auditory_spectrogram(spec, frame_ms=p.frame_ms, ax=ax, title=title)
+    fig.tight_layout()
+    save_figure(fig, out / "real_grid_s1.png")
 
 
 def _bundle(args, out, runs, summary, doc):
