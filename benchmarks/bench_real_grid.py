@@ -94,7 +94,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--final", action="store_true", help="retrain the chosen models on train+val")
-    ap.add_argument("--bundle", help="with --final: bundle the retrained models under this name")
+    ap.add_argument("--bundle", help="bundle the models under this name (with --final: the retrained ones; without: "
+                                     "the train-only runs chosen on val)")
     ap.add_argument("--bundle-dir", default=str(ROOT / "lip2audspec" / "pretrained" / "models"))
     args = ap.parse_args(argv)
 
@@ -202,8 +203,8 @@ def main(argv=None) -> int:
                train_split="seen/train+seen/val", ae=runs / "ae_final", times=times)
         times_path.write_text(json.dumps(times, indent=2))
         summary["final"] = {"ae_epochs": best["ae"], "lip_epochs": best["lip"]}
-        if args.bundle:
-            _bundle(args, out, runs, summary, doc)
+    if args.bundle:
+        _bundle(args, out, runs, summary, doc, final=args.final)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return 0
 
@@ -239,22 +240,34 @@ def _figure(out, runs, args, plt):
     save_figure(fig, out / "real_grid_s1.png")
 
 
-def _bundle(args, out, runs, summary, doc):
+def _bundle(args, out, runs, summary, doc, *, final: bool):
     from lip2audspec.pretrained.bundles import make_bundle
 
     conds = doc["overall"]["conditions"]
     figs = {c: {k: v.get("mean") for k, v in conds[c]["metrics"].items()} for c in ("oracle", "recon")}
     for c in ("original", "oracle", "recon"):
         figs.setdefault(c, {})["word_accuracy"] = conds[c]["words"]["accuracy"]
-    command = (f"python benchmarks/bench_real_grid.py --grid GRID --out OUT --ae-epochs {args.ae_epochs} "
-               f"--lip-epochs {args.lip_epochs} --seed {args.seed} --final --bundle {args.bundle}")
+    command = (f"TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/bench_real_grid.py --grid GRID --out OUT --ae-epochs "
+               f"{args.ae_epochs} --lip-epochs {args.lip_epochs} --seed {args.seed}{' --final' if final else ''} "
+               f"--bundle {args.bundle}")
+    best = summary["best_epochs"]
+    lip_run, ae_run = (runs / "lip_final", runs / "ae_final") if final else (runs / "lip", runs / "ae")
+    if final:
+        trained = (f"Epochs chosen on val ({best['ae']} autoencoder, {best['lip']} lip network), then retrained on "
+                   f"train + val for those epochs (seed {args.seed}).")
+        data = "real GRID speaker s1, 900 clips (train 850 + val 50 of s1_split.json)"
+    else:
+        trained = (f"Trained on the 850 train clips; the checkpoints with the lowest val loss are shipped (autoencoder "
+                   f"epoch {best['ae']} of {args.ae_epochs}, lip network epoch {best['lip']} of {args.lip_epochs}; seed "
+                   f"{args.seed}). Not retrained on train + val.")
+        data = "real GRID speaker s1, the 850 train clips of s1_split.json (val 50 for choosing)"
     card = {
         "description": "Lip2AudSpec (small preset) for GRID speaker s1: silent video of s1's lips -> speech",
-        "training_data": "real GRID speaker s1, 900 clips (train 850 + val 50 of s1_split.json)",
-        "split": "s1_split.json: 850 train / 50 val / 100 test; epochs chosen on val, retrained on train+val",
+        "training_data": data,
+        "split": "s1_split.json: 850 train / 50 val / 100 test; " + trained,
         "audio_source": "video (the camera's MP2 track inside each .mpg, 16 kHz)",
         "seed": args.seed, "command": command,
-        "epochs": summary["final"],
+        "epochs": {"ae": best["ae"], "lip": best["lip"]},
         "test_figures": {"clips": doc["meta"]["clips"], "split": "seen/test (100 clips)",
                          "model_evaluated": "the train-only runs chosen on val (runs/ae, runs/lip)", **figs},
     }
@@ -272,13 +285,11 @@ when the mouth crops do not look like s1's training crops). Other real GRID spea
 to us, so its behaviour on them is not measured.
 
 **Training data:** real GRID speaker s1 (Cooke, Barker, Cunningham & Shao 2006, *An audio-visual corpus
-for speech perception and automatic speech recognition*; licence CC BY 4.0), the 900 train + val clips of
-the fixed split `s1_split.json` (850 / 50 / 100), speech from the camera's audio track in each `.mpg`.
-Epochs chosen on val ({summary['final']['ae_epochs']} autoencoder, {summary['final']['lip_epochs']} lip
-network), then retrained on train + val for those epochs (seed {args.seed}).
+for speech perception and automatic speech recognition*; licence CC BY 4.0): {data}; fixed split
+`s1_split.json` (850 / 50 / 100), speech from the camera's audio track in each `.mpg`. {trained}
 
-**Test figures** (100 test clips, models trained on train only and chosen on val, the same configuration
-as this bundle; `{command}`):
+**Test figures** (100 test clips, models trained on train only and chosen on val{'' if final else ': these weights'};
+`{command}`):
 
 | | STOI | ESTOI | PESQ-NB | Corr2D | word accuracy (pocketsphinx + GRID grammar) |
 |---|---|---|---|---|---|
@@ -293,9 +304,10 @@ Credits: GRID corpus (CC BY 4.0); Lip2AudSpec (Akbari, Arora, Cao, Mesgarani, IC
 toolbox (Chi, Ru, Shamma) for the auditory spectrogram.
 """
     def bundle():
-        return make_bundle(args.bundle, lip_run=runs / "lip_final", autoencoder_run=runs / "ae_final",
-                           out_dir=args.bundle_dir, card=card, card_markdown=md, dataset=out / "prepared",
-                           split="seen/train+seen/val", which="last", overwrite=True)
+        return make_bundle(args.bundle, lip_run=lip_run, autoencoder_run=ae_run, out_dir=args.bundle_dir, card=card,
+                           card_markdown=md, dataset=out / "prepared",
+                           split="seen/train+seen/val" if final else "seen/train", which="last" if final else "best",
+                           overwrite=True)
 
     bundle()
     # the shipped weights' own figures on the test-split clips of the fixture in ../shared (the package's

@@ -263,7 +263,8 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
                 split: str = "seen/train", which: str = "best", overwrite: bool = False) -> Path:
     """Make a bundled model ``out_dir/name`` from a trained lip run and its autoencoder run.
 
-    Copies ``config.json`` and ``best.keras`` of each run (the lip config's ``autoencoder_run`` becomes
+    Copies ``config.json`` and the model of each run, without its optimiser state, as ``best.keras``
+    (the lip config's ``autoencoder_run`` becomes
     the relative ``../ae``), computes the reference crop statistics of ``dataset``'s ``split`` at the lip
     network's crop size (``crop_stats.json``), and writes ``card.json`` (``card`` plus ``name``, the
     SHA-256 of every file, the lip2audspec version, a configuration summary and, unless given, the GRID
@@ -326,7 +327,8 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     try:
         for key, sub in RUNS.items():
             (tmp / sub).mkdir()
-            shutil.copy2(runs[key].model_path(which), tmp / sub / RunDir.BEST)
+            # inference weights only: the optimiser state of a run's checkpoint would triple the size
+            runs[key].load_model(which).save(tmp / sub / RunDir.BEST)
             cfg = dict(configs[key])
             if key == "lip":
                 cfg["autoencoder_run"] = f"../{RUNS['autoencoder']}"
