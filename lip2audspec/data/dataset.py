@@ -143,8 +143,9 @@ class DatasetSpec(Config):
     def from_prepared(cls, config: dict, *, crop_size: int, n_frames: int, spec_channels: int,
                       audio_source: str = "wav") -> "DatasetSpec":
         """The spec of a dataset prepared with ``config`` (a PrepareConfig dict) and these clip shapes."""
-        target = config["target"]
-        k = int(round(1000.0 / float(target["fps"]) / float(target["auditory"]["frame_ms"])))
+        from .targets import TargetConfig
+
+        k = TargetConfig.from_dict(config["target"]).frames_per_video_frame  # the rule has one owner
         return cls(crop_size=crop_size, n_frames=n_frames, fps=float(config["fps"]), frames_per_video_frame=k,
                    spec_channels=spec_channels, window=int(config["window"]["window"]),
                    hop=int(config["window"]["hop"]), audio_source=audio_source, prepare=dict(config))
