@@ -14,11 +14,11 @@ clip_sync(video, audio, *, box)
 
 from .corpus import (CORRUPTION_KINDS, GENERATOR_VERSION, VOICE_PRESETS, CorpusConfig, CorpusReport, SpeakerSpec,
                      clip_complete, generate_clip, generate_corpus, load_manifest, plan_corpus, read_mouth_params,
-                     speaker_spec, spoken_text)
+                     speaker_spec, spoken_text, clip_timing, word_starts)
 from .sheet import contact_sheet
-from .sync import clip_sync, lagged_correlation, mouth_opening, read_video_frames, speech_envelope
+from .sync import clip_sync, lagged_correlation, mouth_interior, mouth_opening, read_video_frames, speech_envelope
 
 __all__ = ["CORRUPTION_KINDS", "GENERATOR_VERSION", "VOICE_PRESETS", "CorpusConfig", "CorpusReport", "SpeakerSpec",
            "clip_complete", "generate_clip", "generate_corpus", "load_manifest", "plan_corpus", "read_mouth_params",
            "speaker_spec", "spoken_text", "contact_sheet", "clip_sync", "lagged_correlation", "mouth_opening",
-           "read_video_frames", "speech_envelope"]
+           "read_video_frames", "speech_envelope", "mouth_interior", "clip_timing", "word_starts", "visual_ceiling"]

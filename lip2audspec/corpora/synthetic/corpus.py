@@ -38,12 +38,16 @@ from .face import FaceParams, MOUTH_COLUMNS, random_face
 
 __all__ = ["GENERATOR_VERSION", "CorpusConfig", "SpeakerSpec", "speaker_spec", "plan_corpus", "generate_corpus",
            "generate_clip", "VOICE_PRESETS", "CORRUPTION_KINDS", "MOUTH_PARAM_COLUMNS", "read_mouth_params",
-           "spoken_text", "load_manifest"]
+           "spoken_text", "load_manifest", "clip_timing", "READABLE_VERSIONS", "WORD_ONSETS", "word_starts"]
 
 log = logging.getLogger(__name__)
 
-#: Bump when the output for a given seed changes.
-GENERATOR_VERSION = "1.0"
+#: Bump when the output for a given seed changes. 2.0: stop closures drawn for their acoustic duration,
+#: teeth and tongue at small openings, coarticulation with the vowel context, explicit phoneme table,
+#: vowel-initial word starts in ``.align`` and ``mouth_params`` labels of the drawn target (issue 14).
+GENERATOR_VERSION = "2.0"
+#: Generator versions whose corpora this code still reads (same layout and file formats).
+READABLE_VERSIONS = ("1.0", "2.0")
 SR_25K, SR_16K = 25000, 16000
 N_FRAMES, FPS = grid.N_FRAMES, grid.VIDEO_FPS
 CLIP_SAMPLES = int(grid.CLIP_SECONDS * SR_25K)
@@ -70,6 +74,55 @@ VOICE_PRESETS = (
 )
 
 _LETTER_TEXT = {"a": "eh"}  # espeak reads a lone "A" as the article
+
+#: First characters that the first espeak-ng phoneme of each GRID word (as spoken, see :func:`spoken_text`)
+#: can start with. espeak-ng's word event of a vowel-initial word after a consonant-final one falls on
+#: that consonant ("in" in "green in" starts at the "n" of green); :func:`word_starts` moves it to the
+#: word's own first phoneme.
+WORD_ONSETS = {
+    "bin": "b", "lay": "l", "place": "p", "set": "s", "blue": "b", "green": "g", "red": "r", "white": "wW",
+    "at": "a&@", "by": "b", "in": "Ii", "with": "wW",
+    "eh": "eE", "b": "b", "c": "s", "d": "d", "e": "i", "f": "eE", "g": "d", "h": "eE", "i": "aA", "j": "d",
+    "k": "k", "l": "eE", "m": "eE", "n": "eE", "o": "oO@", "p": "p", "q": "k", "r": "aAO0", "s": "eE",
+    "t": "t", "u": "j", "v": "v", "x": "eE", "y": "w", "z": "z",
+    "zero": "z", "one": "w", "two": "t", "three": "T", "four": "f", "five": "f", "six": "s", "seven": "s",
+    "eight": "eE", "nine": "n", "again": "a@", "now": "n", "please": "p", "soon": "s",
+}
+
+
+def word_starts(words, phonemes) -> list:
+    """Start time (s) of each word: espeak-ng's word event, moved onto the word's own first phoneme.
+
+    Parameters
+    ----------
+    words : list of (start, end, word)
+        espeak-ng word events (``word`` as spoken, e.g. ``"F"``, ``"eh"``).
+    phonemes : list of (start, end, phoneme)
+
+    Returns
+    -------
+    list of float
+        For a word whose event already falls on (or, for a stop-initial word, in the closure before) a
+        phoneme it can start with (:data:`WORD_ONSETS`), the event time; otherwise the start of the first
+        following phoneme (before the next word's event) that it can start with.
+
+    Examples
+    --------
+    >>> word_starts([(0.0, 0.3, "green"), (0.25, 0.5, "in")],
+    ...             [(0.0, 0.05, "g"), (0.05, 0.1, "r"), (0.1, 0.2, "'i:"), (0.2, 0.3, "n"), (0.3, 0.35, "I"), (0.35, 0.5, "n")])
+    [0.0, 0.3]
+    """
+    out = []
+    for k, (t0, _, word) in enumerate(words):
+        onset = WORD_ONSETS.get(word.lower())
+        t_next = words[k + 1][0] if k + 1 < len(words) else float("inf")
+        start = t0
+        if onset:
+            cand = [(a, p.lstrip("',%=")) for a, _, p in phonemes if a >= t0 - 0.0005 and a < t_next - 0.0005]
+            if cand and not cand[0][1].startswith(tuple(onset)):
+                start = next((a for a, q in cand if q.startswith(tuple(onset))), t0)
+        out.append(float(start))
+    return out
 
 
 def spoken_text(utt_id: str) -> tuple:
@@ -234,9 +287,13 @@ def load_manifest(corpus_dir) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no manifest.json in {corpus_dir}")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is not valid JSON: {exc}") from exc
+    if doc.get("version") not in READABLE_VERSIONS:
+        log.warning("%s: generator version %r is not one this code knows (%s); reading it as the same layout",
+                    path, doc.get("version"), ", ".join(READABLE_VERSIONS))
+    return doc
 
 
 # ------------------------------------------------------------------------------------------ per-clip work
@@ -330,6 +387,44 @@ def _renderer(face: FaceParams):
     return r
 
 
+def _speech_part(spec: SpeakerSpec, utt_id: str, rng) -> tuple:
+    """Speech of a clip: (utterance, rate, offset = clip time of the utterance's t = 0, audio 25 kHz, audio 16 kHz)."""
+    from ...auditory.io import resample
+
+    u, rate = _synth(spec, utt_id, rng)
+    s0, s1 = _speech_span(u)
+    lead = float(rng.uniform(0.5, 0.9))
+    lead = min(lead, 2.8 - (s1 - s0))
+    offset = lead - s0  # clip time of the utterance's t = 0
+    x = u.audio
+    peak = np.max(np.abs(x)) or 1.0
+    x = x / peak * rng.uniform(0.45, 0.7)
+    n22 = int(grid.CLIP_SECONDS * ESPEAK_RATE)
+    buf = np.zeros(n22)
+    i0 = int(round(offset * ESPEAK_RATE))
+    src0 = max(0, -i0)
+    seg = x[src0: src0 + n22 - max(i0, 0)]
+    buf[max(i0, 0): max(i0, 0) + seg.shape[0]] = seg
+    a25 = resample(buf, sr_in=ESPEAK_RATE, sr_out=SR_25K)[:CLIP_SAMPLES]
+    a25 = np.pad(a25, (0, CLIP_SAMPLES - a25.shape[0]))
+    a25 = a25 + rng.normal(0, 10 ** (-58 / 20) * rng.uniform(0.5, 2), a25.shape[0])  # recording noise floor
+    a25 = np.clip(a25, -0.99, 0.99)
+    a16 = resample(a25, sr_in=SR_25K, sr_out=SR_16K)
+
+    return u, rate, offset, a25, a16
+
+
+def clip_timing(spec: SpeakerSpec, utt_id: str, *, index: int, seed: int) -> tuple:
+    """espeak-ng's timing of a clip as :func:`generate_clip` draws it: ``(utterance, offset)``.
+
+    ``utterance.phonemes`` and ``utterance.words`` are in utterance time; add ``offset`` for clip time.
+    Re-synthesizes the speech (deterministic), so tests can check the files against espeak's own timing.
+    """
+    rng = np.random.default_rng([seed, grid.speaker_number(spec.name), int(index), 5])
+    u, _, offset, _, _ = _speech_part(spec, utt_id, rng)
+    return u, offset
+
+
 def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int, corruption: dict | None = None,
                   jpeg_fraction: float = 0.5) -> dict:
     """Generate and write all files of one clip; the completion marker is written last.
@@ -357,7 +452,7 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
     import cv2
 
     from ...auditory.io import resample, write_wav
-    from .visemes import phoneme_viseme, viseme_track
+    from .visemes import viseme_track
 
     out = Path(out)
     spk = spec.name
@@ -369,32 +464,15 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
     t0 = time.perf_counter()
 
     # ---- speech: one source of truth for all timings
-    u, rate = _synth(spec, utt_id, rng)
+    u, rate, offset, a25, a16 = _speech_part(spec, utt_id, rng)
     s0, s1 = _speech_span(u)
-    lead = float(rng.uniform(0.5, 0.9))
-    lead = min(lead, 2.8 - (s1 - s0))
-    offset = lead - s0  # clip time of the utterance's t = 0
-    x = u.audio
-    peak = np.max(np.abs(x)) or 1.0
-    x = x / peak * rng.uniform(0.45, 0.7)
-    n22 = int(grid.CLIP_SECONDS * ESPEAK_RATE)
-    buf = np.zeros(n22)
-    i0 = int(round(offset * ESPEAK_RATE))
-    src0 = max(0, -i0)
-    seg = x[src0: src0 + n22 - max(i0, 0)]
-    buf[max(i0, 0): max(i0, 0) + seg.shape[0]] = seg
-    a25 = resample(buf, sr_in=ESPEAK_RATE, sr_out=SR_25K)[:CLIP_SAMPLES]
-    a25 = np.pad(a25, (0, CLIP_SAMPLES - a25.shape[0]))
-    a25 = a25 + rng.normal(0, 10 ** (-58 / 20) * rng.uniform(0.5, 2), a25.shape[0])  # recording noise floor
-    a25 = np.clip(a25, -0.99, 0.99)
-    a16 = resample(a25, sr_in=SR_25K, sr_out=SR_16K)
 
     # word alignment (10 ms resolution like GRID's HTK alignments)
     def units(t):
         return int(round((t + offset) * 100)) * 250
 
     words = grid.sentence_from_id(utt_id)
-    starts = [units(max(w[0], s0)) for w in u.words]
+    starts = [units(max(t, s0)) for t in word_starts(u.words, u.phonemes)]
     ends = starts[1:] + [units(s1)]
     rows = [(0, starts[0], "sil")]
     for w, a, b in zip(words, starts, ends):
@@ -405,8 +483,8 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
     # ---- visual track
     t1 = time.perf_counter()
     face = spec.face
-    track = viseme_track(u.phonemes, n_frames=N_FRAMES, fps=FPS, offset=offset, strength=face.articulation,
-                         anticipation=float(rng.uniform(0.04, 0.055)))
+    track, labels = viseme_track(u.phonemes, n_frames=N_FRAMES, fps=FPS, offset=offset, strength=face.articulation,
+                                 anticipation=float(rng.uniform(0.04, 0.055)), audio=u.audio, sr=u.sr, return_labels=True)
     blink = _blinks(rng, N_FRAMES)
     tx = rng.uniform(-4, 4) + _smooth_walk(rng, N_FRAMES, 3.0)
     ty = rng.uniform(-3, 3) + _smooth_walk(rng, N_FRAMES, 2.0)
@@ -451,15 +529,6 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
     write_wav(files["audio_25k"], a25, sr=SR_25K)
     write_wav(files["audio_16k"], a16, sr=SR_16K)
     grid.write_align(files["align"], rows)
-    centres = (np.arange(N_FRAMES) + 0.5) / FPS - offset
-    ph_at = []
-    for t in centres:
-        name = "sil"
-        for a, b, p in u.phonemes:
-            if a <= t < b:
-                name = p.lstrip("',")
-                break
-        ph_at.append(name)
     buf_csv = io.StringIO()
     wr = csv.writer(buf_csv, lineterminator="\n")
     wr.writerow(MOUTH_PARAM_COLUMNS)
@@ -467,7 +536,7 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
         g = geoms[k]
         wr.writerow([k] + [f"{v:.4f}" for v in track[k]] + [f"{v:.2f}" for v in g]
                     + [f"{blink[k]:.3f}", f"{tx[k]:.2f}", f"{ty[k]:.2f}", f"{rot[k]:.3f}", f"{scale[k]:.4f}", f"{gain[k]:.4f}",
-                       ph_at[k], phoneme_viseme(ph_at[k]) if ph_at[k] != "sil" else "sil"])
+                       labels[k][0], labels[k][1]])
     write_text_atomic(files["mouth_params"], buf_csv.getvalue())
     _write_video(files["video"], frames, corruption, rng)
     sizes = {k: p.stat().st_size for k, p in files.items()}
@@ -575,7 +644,10 @@ def generate_corpus(out, *, speakers: int = 4, utterances: int = 25, seed: int =
         if old.get("version") != plan["version"] or old.get("config") != plan["config"]:
             raise ParameterError(f"{out} holds a corpus made with version {old.get('version')} and settings {old.get('config')}; "
                                  f"requested version {plan['version']} with {plan['config']}. Use another --out or the same options.")
-    if not mpath.is_file() or load_manifest(out) != plan:
+        extra = {k: old[k] for k in ("visual_ceiling",) if k in old}  # added by synth-grid --ceiling: kept
+        if {k: v for k, v in old.items() if k not in extra} != plan:
+            write_json_atomic(mpath, {**plan, **extra})
+    else:
         write_json_atomic(mpath, plan)
     bad = {(c["speaker"], c["utt_id"]): c for c in plan["corrupted"]}
     jobs, report = [], CorpusReport(out=out, n_clips=0)

@@ -313,8 +313,16 @@ class FaceRenderer:
     def mouth_shape(self, params) -> dict:
         """Lip contours for mouth parameters ``(jaw, spread, round, teeth, tongue)`` (canonical pixels).
 
+        The lip aperture follows ``jaw`` (lips meet below 0.6 px); the teeth and the tongue tip have their
+        own sizes in pixels (a fraction of the mouth width), cut only by the aperture, so they show at the
+        small openings of f/v (upper teeth on the lower lip), s/z (both rows, a thin gap), th (tongue tip
+        between the teeth) and t/d/n/l (tongue tip under the upper teeth when the jaw is open enough).
+
         Returns a dict with ``outer`` (closed polygon, shape (m, 2)), ``inner`` (opening polygon or None),
-        ``teeth`` and ``tongue`` polygons, ``width`` and ``open`` in pixels.
+        ``teeth`` (upper teeth polygon or None), ``lower_teeth``, ``tongue`` (body ellipse
+        ``(cx, cy, ax, ay)`` or None), ``tongue_tip`` (ellipse or None, with ``tip_front`` True when it lies
+        in front of the teeth), ``teeth_px``/``lower_teeth_px``/``tip_px`` (visible heights at the
+        centre), ``width`` and ``open`` in pixels.
         """
         f = self.face
         jaw, spread, rnd, teeth, tongue = (float(v) for v in params)
@@ -337,17 +345,40 @@ class FaceRenderer:
         xs = mx + x * w
         outer = np.vstack([np.stack([xs, y_uo], 1), np.stack([xs[::-1], y_lo[::-1]], 1)])
         upper = np.vstack([np.stack([xs, y_uo], 1), np.stack([xs[::-1], y_ut[::-1]], 1)])
-        out = {"outer": outer, "upper": upper, "width": 2 * w, "open": op, "inner": None, "teeth": None, "tongue": None,
+        out = {"outer": outer, "upper": upper, "width": 2 * w, "open": op, "inner": None, "teeth": None, "lower_teeth": None,
+               "tongue": None, "tongue_tip": None, "tip_front": False, "teeth_px": 0.0, "lower_teeth_px": 0.0, "tip_px": 0.0,
                "seam": np.stack([xs, y_ut], 1), "upper_top": y_uo.min()}
-        if op > 0.35:
-            inner = np.vstack([np.stack([xs, y_ut], 1), np.stack([xs[::-1], y_lb[::-1]], 1)])
-            out["inner"] = inner
-            th = teeth * min(op * 0.3, 4.5)
-            if th > 0.3:
-                tw = np.abs(x * w) < w_in * 0.8
-                out["teeth"] = np.vstack([np.stack([xs[tw], y_ut[tw] - 2], 1), np.stack([xs[tw][::-1], y_ut[tw][::-1] + th], 1)])
-            tg = tongue * op * 0.45 + 0.12 * op
-            out["tongue"] = (mx, my + op * 0.7 - tg * 0.3, w_in * 0.55, tg)
+        if op < 0.6:
+            return out
+        out["inner"] = np.vstack([np.stack([xs, y_ut], 1), np.stack([xs[::-1], y_lb[::-1]], 1)])
+        full = 0.2 * f.mouth_hw  # full upper-teeth band (px), about 4-5 px
+        up = min(max(teeth, 0.0), 0.85) / 0.85 * full
+        lo = max(teeth - 0.85, 0.0) / 0.15 * 0.6 * full
+        room = op - (0.8 if lo > 0 else 0.4)  # s/z keep a thin dark gap between the rows
+        if up + lo > room:
+            k = max(room, 0.0) / (up + lo)
+            up, lo = up * k, lo * k
+        c = n // 2
+        if up > 0.3:
+            tw = np.abs(x * w) < w_in * 0.8
+            out["teeth"] = np.vstack([np.stack([xs[tw], y_ut[tw] - 2], 1), np.stack([xs[tw][::-1], y_ut[tw][::-1] + up], 1)])
+            out["teeth_px"] = up
+        if lo > 0.3:
+            tw = np.abs(x * w) < w_in * 0.65
+            out["lower_teeth"] = np.vstack([np.stack([xs[tw], y_lb[tw] - lo], 1), np.stack([xs[tw][::-1], y_lb[tw][::-1] + 2], 1)])
+            out["lower_teeth_px"] = lo
+        tb = 0.12 * op + min(tongue, 0.3) * op * 0.45
+        out["tongue"] = (mx, my + op * 0.7 - tb * 0.3, w_in * 0.55, tb)
+        if tongue > 0.3:
+            front = tongue > 0.8  # th: the tip lies between the teeth, over their edge
+            tip = tongue * 0.16 * f.mouth_hw
+            top = y_ut[c] + up - (min(1.5, up) if front else 0.0)
+            room = y_lb[c] - top - (0.0 if front else 0.6)
+            tip = min(tip, max(room, 0.0))
+            if tip > 0.4:
+                out["tongue_tip"] = (mx, top + tip / 2, w_in * 0.38, tip / 2)
+                out["tip_front"] = front
+                out["tip_px"] = tip
         return out
 
     def draw_mouth(self, img, params) -> dict:
@@ -366,19 +397,27 @@ class FaceRenderer:
             content = np.empty_like(roi)
             content[:] = (22, 14, 34)
             off = np.array([x0, y0])
-            if sh["tongue"] is not None:
-                tx, ty, ta, tb = sh["tongue"]
-                if tb > 0.5:
-                    cv2.ellipse(content, (int((tx - x0) * _S), int((ty - y0) * _S)), (int(ta * _S), int(tb * _S)), 0, 0, 360,
-                                (95, 90, 175), -1, cv2.LINE_AA, _SHIFT)
-            if sh["teeth"] is not None:
-                _fill(content, sh["teeth"] - off, (215, 225, 230))
+
+            def ellipse(e, color):
+                tx, ty, ta, tb = e
+                cv2.ellipse(content, (int((tx - x0) * _S), int((ty - y0) * _S)), (int(ta * _S), int(max(tb, 0.5) * _S)), 0, 0, 360,
+                            color, -1, cv2.LINE_AA, _SHIFT)
+
+            if sh["tongue"] is not None and sh["tongue"][3] > 0.5:
+                ellipse(sh["tongue"], (95, 90, 175))
+            if sh["tongue_tip"] is not None and not sh["tip_front"]:
+                ellipse(sh["tongue_tip"], (110, 105, 195))
+            for key in ("teeth", "lower_teeth"):
+                if sh[key] is not None:
+                    _fill(content, sh[key] - off, (215, 225, 230))
+            if sh["tongue_tip"] is not None and sh["tip_front"]:
+                ellipse(sh["tongue_tip"], (115, 110, 200))
             mask = np.zeros(roi.shape[:2], np.uint8)
             _fill(mask, sh["inner"] - off, 255)
             a = (mask.astype(np.float32) / 255)[..., None]
             roi[:] = (roi * (1 - a) + content * a).astype(np.uint8)
         else:
-            _line(img, sh["seam"], _shade(f.lip, 0.45), 1)
+            _line(img, sh["seam"], _shade(f.lip, 0.62), 1)
         # upper lip darker than the lower lip, highlight on the lower lip
         _line(img, sh["outer"][: len(sh["outer"]) // 2], _shade(f.lip, 0.8), 1)
         hl = sh["outer"][len(sh["outer"]) // 2:]

@@ -1,4 +1,4 @@
-"""Contact sheet of a synthetic corpus: per speaker a mouth-closed and a mouth-open frame, and a mouth strip."""
+"""Contact sheet of a synthetic corpus: per speaker a face, its mouth on b/p/m, f/v and an open vowel, and a mouth strip."""
 
 from __future__ import annotations
 
@@ -8,24 +8,36 @@ import numpy as np
 
 from ...errors import DataError, ParameterError
 from ...fileio import atomic_path
+from .. import grid
 
 __all__ = ["contact_sheet"]
 
 
-def contact_sheet(corpus_dir, out_png, *, max_speakers: int = 8, columns: int = 4, scale: float = 0.5,
-                  n_crops: int = 10) -> Path:
-    """Write a PNG showing what the corpus looks like.
+def _pick(mp, lo, hi, viseme, score):
+    """Frame in [lo, hi) labelled ``viseme`` (and not next to silence) with the highest ``score``; None if none."""
+    vis = np.array(mp["viseme"])
+    first = next((k for k in range(lo, hi) if vis[k] not in ("sil", viseme)), hi)  # after the first other sound
+    ks = [k for k in range(max(first, 1), min(hi, len(vis) - 1)) if vis[k] == viseme]
+    return max(ks, key=lambda k: score[k]) if ks else None
 
-    For each speaker (up to ``max_speakers``) its first undamaged clip is decoded; the tile shows the
-    frame with the mouth most closed during speech and the most open one (scaled by ``scale``), a label
-    (speaker, voice) and a strip of ``n_crops`` mouth crops across the sentence.
+
+def contact_sheet(corpus_dir, out_png, *, max_speakers: int = 8, columns: int = 2, scale: float = 0.5,
+                  n_crops: int = 10, clips_per_speaker: int = 6) -> Path:
+    """Write a PNG showing what the corpus looks like, and what its lips do on b/p/m and f/v.
+
+    For each speaker (up to ``max_speakers``) one undamaged clip (the first of its first
+    ``clips_per_speaker`` with both a b/p/m after speech and an f/v, else its first) is decoded; the tile
+    shows the most open frame (scaled by ``scale``), three enlarged mouth crops: a b/p/m closure frame
+    (lips closed), an f/v frame (upper teeth on the lower lip) and the most open frame, each labelled with
+    its phoneme, and a strip of ``n_crops`` mouth crops across the sentence. Frames are chosen with the
+    ``mouth_params`` labels; what is shown is the decoded video.
 
     Parameters
     ----------
     corpus_dir : str or Path
         Root of a corpus written by :func:`generate_corpus`.
     out_png : str or Path
-    max_speakers, columns, n_crops : int
+    max_speakers, columns, n_crops, clips_per_speaker : int
     scale : float
         Size of the frames on the sheet relative to 360x288.
 
@@ -41,7 +53,7 @@ def contact_sheet(corpus_dir, out_png, *, max_speakers: int = 8, columns: int = 
 
     if not 0.1 <= scale <= 2.0:
         raise ParameterError(f"scale must be in [0.1, 2], got {scale!r}")
-    for name, v in (("max_speakers", max_speakers), ("columns", columns), ("n_crops", n_crops)):
+    for name, v in (("max_speakers", max_speakers), ("columns", columns), ("n_crops", n_crops), ("clips_per_speaker", clips_per_speaker)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ParameterError(f"{name} must be a positive integer, got {v!r}")
     root = Path(corpus_dir)
@@ -49,39 +61,60 @@ def contact_sheet(corpus_dir, out_png, *, max_speakers: int = 8, columns: int = 
     bad = {(c["speaker"], c["utt_id"]) for c in manifest["corrupted"]}
     fw, fh = int(round(360 * scale)), int(round(288 * scale))
     gap = 6
-    crop_w = (2 * fw + gap) // n_crops
+    big_w, big_h = int(round(fh * 0.75)), int(round(fh * 0.5))  # enlarged mouth crops, 3:2
+    tile_w = fw + gap + 3 * (big_w + gap) - gap
+    crop_w = tile_w // n_crops
     crop_h = int(round(crop_w * 2 / 3))
-    label_h = 22
-    tile_w, tile_h = 2 * fw + gap, label_h + fh + 4 + crop_h
+    label_h = 20
+    tile_h = label_h + max(fh, big_h + 16) + 4 + crop_h + 12
+    font = cv2.FONT_HERSHEY_SIMPLEX
+
+    def mouth_crop(frame, mp, k, w, h):
+        cx, cy = mp["mouth_cx"][k], mp["mouth_cy"][k]
+        half_w = 33
+        x0, y0 = int(round(cx - half_w)), int(round(cy - half_w * 2 / 3))
+        crop = frame[max(y0, 0): y0 + int(half_w * 4 / 3), max(x0, 0): x0 + 2 * half_w]
+        return cv2.resize(crop, (w, h), interpolation=cv2.INTER_CUBIC if w > crop.shape[1] else cv2.INTER_AREA)
+
     tiles = []
     for spk, d in list(manifest["speakers"].items())[:max_speakers]:
-        utt = next((u for u in d["utterances"] if (spk, u) not in bad), None)
-        if utt is None:
+        good = [u for u in d["utterances"] if (spk, u) not in bad]
+        if not good:
             continue
+        chosen = None
+        for utt in good[:clips_per_speaker]:
+            mp = read_mouth_params(root / "mouth_params" / spk / f"{utt}.csv")
+            vis = np.array(mp["viseme"])
+            speaking = np.flatnonzero(vis != "sil")
+            lo, hi = (int(speaking[0]), int(speaking[-1]) + 1) if speaking.size else (0, len(vis))
+            k_b = _pick(mp, lo, hi, "PBM", -mp["mouth_open_px"])
+            k_f = _pick(mp, lo, hi, "FV", mp["teeth"] - 0.05 * mp["mouth_open_px"])
+            if chosen is None or (k_b is not None and k_f is not None and (chosen[3] is None or chosen[4] is None)):
+                chosen = (utt, mp, (lo, hi), k_b, k_f)
+            if k_b is not None and k_f is not None:
+                break
+        utt, mp, (lo, hi), k_b, k_f = chosen
         frames = read_video_frames(root / spk / f"{utt}.mpg")
-        mp = read_mouth_params(root / "mouth_params" / spk / f"{utt}.csv")
         if len(frames) != len(mp["jaw"]):
             raise DataError(f"{spk}/{utt}: {len(frames)} decoded frames but {len(mp['jaw'])} mouth-parameter rows")
-        speaking = np.flatnonzero(np.array(mp["viseme"]) != "sil")
-        lo, hi = (int(speaking[0]), int(speaking[-1]) + 1) if speaking.size else (0, len(frames))
-        jaw = mp["mouth_open_px"]
-        k_open = lo + int(np.argmax(jaw[lo:hi]))
-        k_closed = lo + int(np.argmin(jaw[lo:hi] + 0.5 * mp["blink"][lo:hi]))
+        k_open = lo + int(np.argmax(mp["mouth_open_px"][lo:hi]))
         tile = np.full((tile_h, tile_w, 3), 250, np.uint8)
-        for j, k in enumerate((k_closed, k_open)):
-            tile[label_h: label_h + fh, j * (fw + gap): j * (fw + gap) + fw] = cv2.resize(frames[k], (fw, fh), interpolation=cv2.INTER_AREA)
+        tile[label_h: label_h + fh, :fw] = cv2.resize(frames[k_open], (fw, fh), interpolation=cv2.INTER_AREA)
         v = d["voice"]
-        cv2.putText(tile, f"{spk}  {v['name']}  {utt}", (2, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (20, 20, 20), 1, cv2.LINE_AA)
-        cv2.putText(tile, "closed", (4, label_h + fh - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-        cv2.putText(tile, "open", (fw + gap + 4, label_h + fh - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+        words = " ".join(grid.sentence_from_id(utt))
+        cv2.putText(tile, f"{spk}  {v['name']}  \"{words}\"", (2, 14), font, 0.42, (20, 20, 20), 1, cv2.LINE_AA)
+        for j, (k, what) in enumerate(((k_b, "b/p/m"), (k_f, "f/v"), (k_open, "open"))):
+            x = fw + gap + j * (big_w + gap)
+            if k is None:
+                cv2.putText(tile, f"no {what}", (x + 4, label_h + big_h // 2), font, 0.4, (20, 20, 20), 1, cv2.LINE_AA)
+                continue
+            tile[label_h: label_h + big_h, x: x + big_w] = mouth_crop(frames[k], mp, k, big_w, big_h)
+            cv2.putText(tile, f"{what}: '{mp['phoneme'][k]}' #{k}", (x, label_h + big_h + 12), font, 0.38, (20, 20, 20), 1, cv2.LINE_AA)
         ks = np.linspace(lo, hi - 1, n_crops).round().astype(int)
-        y = label_h + fh + 4
+        y = label_h + max(fh, big_h + 16) + 4
         for i, k in enumerate(ks):
-            cx, cy = mp["mouth_cx"][k], mp["mouth_cy"][k]
-            half_w = 33
-            x0, y0 = int(cx - half_w), int(cy - half_w * 2 / 3)
-            crop = frames[k][max(y0, 0): y0 + int(half_w * 4 / 3), max(x0, 0): x0 + 2 * half_w]
-            tile[y: y + crop_h, i * crop_w: (i + 1) * crop_w] = cv2.resize(crop, (crop_w, crop_h), interpolation=cv2.INTER_AREA)
+            tile[y: y + crop_h, i * crop_w: (i + 1) * crop_w] = mouth_crop(frames[k], mp, k, crop_w, crop_h)
+            cv2.putText(tile, mp["phoneme"][k], (i * crop_w + 2, y + crop_h + 10), font, 0.33, (20, 20, 20), 1, cv2.LINE_AA)
         tiles.append(tile)
     if not tiles:
         raise DataError(f"no undamaged clip found in {root}")

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...errors import DataError, ParameterError
 
-__all__ = ["read_video_frames", "mouth_opening", "speech_envelope", "lagged_correlation", "clip_sync"]
+__all__ = ["read_video_frames", "mouth_opening", "speech_envelope", "lagged_correlation", "clip_sync", "mouth_interior"]
 
 
 def read_video_frames(path) -> np.ndarray:
@@ -119,3 +119,51 @@ def clip_sync(video_path, audio_path, *, box, max_lag: int = 5) -> dict:
     x, sr = read_wav(audio_path)
     env = speech_envelope(x, sr=sr, n_frames=len(frames))
     return lagged_correlation(mouth_opening(frames, box=box), env, max_lag=max_lag)
+
+
+def mouth_interior(frames, *, boxes, band: float = 0.3) -> dict:
+    """Dark (mouth cavity) and bright (teeth) pixels between the lips, per frame, from decoded pixels.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n, H, W, 3)
+        Decoded BGR frames.
+    boxes : array_like, shape (n, 4)
+        Per-frame outer-lip box ``(x0, y0, x1, y1)`` (e.g. ``bbox_*`` of ``mouth_params``; only where to look).
+    band : float
+        Half width of the central band examined, as a fraction of the box width; rows: the middle half of
+        the box height (between the lips' centres).
+
+    Returns
+    -------
+    dict
+        ``dark`` (pixels darker than 0.45 x the clip's median lip-box gray: the open cavity), ``bright``
+        (pixels brighter than that median + 55 and above 150: teeth), ``teeth_rows`` (rows of the band
+        that are at least half bright: the teeth band's height in pixels), ``closed`` (bool: ``dark`` <= 2,
+        the lips meet across the band); arrays of shape (n,).
+
+    Examples
+    --------
+    >>> f = np.full((1, 40, 60, 3), 120, np.uint8); f[0, 18:22, 20:40] = 20
+    >>> mouth_interior(f, boxes=[(10, 10, 50, 30)])["closed"].tolist()
+    [False]
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ParameterError(f"frames must have shape (n, H, W, 3), got {frames.shape}")
+    boxes = np.asarray(boxes, np.float64)
+    if boxes.shape != (len(frames), 4):
+        raise ParameterError(f"boxes must have shape ({len(frames)}, 4), got {boxes.shape}")
+    w = np.array([0.114, 0.587, 0.299], np.float32)
+    regions = []
+    for f, (x0, y0, x1, y1) in zip(frames, boxes):
+        cx, bw, bh = (x0 + x1) / 2, x1 - x0, y1 - y0
+        xa, xb = int(round(cx - band * bw)), int(round(cx + band * bw)) + 1
+        ya, yb = int(round(y0 + 0.25 * bh)), int(round(y1 - 0.25 * bh)) + 1
+        regions.append(f[max(ya, 0):yb, max(xa, 0):xb].astype(np.float32) @ w)
+    ref = float(np.median(np.concatenate([r.ravel() for r in regions]))) if regions else 0.0
+    dark = np.array([(r < 0.45 * ref).sum() for r in regions], np.float64)
+    hi = max(ref + 55, 150)
+    bright = np.array([(r > hi).sum() for r in regions], np.float64)
+    rows = np.array([int(((r > hi).mean(axis=1) >= 0.5).sum()) if r.size else 0 for r in regions], np.float64)
+    return {"dark": dark, "bright": bright, "teeth_rows": rows, "closed": dark <= 2}
