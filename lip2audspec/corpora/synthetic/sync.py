@@ -139,8 +139,8 @@ def mouth_interior(frames, *, boxes, band: float = 0.3) -> dict:
     dict
         ``dark`` (pixels darker than 0.45 x the clip's median lip-box gray: the open cavity), ``bright``
         (pixels brighter than that median + 55 and above 150: teeth), ``teeth_rows`` (rows of the band
-        that are at least half bright: the teeth band's height in pixels), ``closed`` (bool: ``dark`` <= 2,
-        the lips meet across the band); arrays of shape (n,).
+        that are at least half bright: the teeth band's height in pixels), ``closed`` (bool: ``dark`` <= 2 and ``bright``
+        <= 3: nothing but lips between the lips, they meet across the band); arrays of shape (n,).
 
     Examples
     --------
@@ -166,4 +166,4 @@ def mouth_interior(frames, *, boxes, band: float = 0.3) -> dict:
     hi = max(ref + 55, 150)
     bright = np.array([(r > hi).sum() for r in regions], np.float64)
     rows = np.array([int(((r > hi).mean(axis=1) >= 0.5).sum()) if r.size else 0 for r in regions], np.float64)
-    return {"dark": dark, "bright": bright, "teeth_rows": rows, "closed": dark <= 2}
+    return {"dark": dark, "bright": bright, "teeth_rows": rows, "closed": (dark <= 2) & (bright <= 3)}

@@ -17,7 +17,7 @@ tongue    tongue: body at open vowels, tip under the upper teeth (about 0.35..0.
 The track is built in four steps (:func:`articulation`):
 
 1. **Segments.** Every phoneme event ``(start, end)`` of espeak-ng is a segment with its class's
-   target. espeak-ng's event for a stop (p b t d k g) marks the *release* after a consonant: the closure
+   target (a closing diphthong, :data:`DIPHTHONG_GLIDES`, is two: nucleus, then off-glide). espeak-ng's event for a stop (p b t d k g) marks the *release* after a consonant: the closure
    is the silent end of the previous phoneme ("bin blue": 0-35 ms at the end of the n); after a vowel, a
    voiced stop's event is itself the closure (a voice bar, 55-58 ms at 6+ dB below both neighbours),
    released at its end. :func:`closure_intervals` finds both from the audio (silence: below
@@ -54,7 +54,7 @@ import numpy as np
 from ...errors import ParameterError
 
 __all__ = ["PARAMS", "VISEME_TARGETS", "RESISTANCE", "PHONEME_VISEMES", "Segment", "phoneme_viseme", "viseme_track",
-           "viseme_sequence", "closure_intervals", "segments", "articulation", "STOPS", "BILABIALS"]
+           "viseme_sequence", "closure_intervals", "segments", "articulation", "frame_average", "STOPS", "BILABIALS", "DIPHTHONG_GLIDES"]
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,10 @@ PARAMS = ("jaw", "spread", "round", "teeth", "tongue")
 VISEME_TARGETS = {
     "sil": (0.00, 0.0, 0.0, 0.0, 0.0),    # rest: lips together
     "PBM": (-0.35, 0.0, 0.05, 0.0, 0.0),  # bilabial closure: lips pressed together (clipped at 0 = meeting)
-    "FV": (0.20, 0.15, 0.0, 0.85, 0.0),   # lower lip tucked under the upper teeth: teeth band, no gap
+    "FV": (0.18, -0.05, 0.0, 0.85, 0.0),  # lower lip tucked under the upper teeth: teeth band, no gap
     "TH": (0.26, 0.1, 0.0, 0.6, 1.0),     # dental: tongue tip between the teeth
     "TDNL": (0.26, 0.2, 0.0, 0.5, 0.6),   # alveolar: tongue tip behind the upper teeth
-    "SZ": (0.20, 0.45, 0.0, 1.0, 0.0),    # sibilants: both rows of teeth close together
+    "SZ": (0.24, 0.6, 0.0, 1.0, 0.0),     # sibilants: spread lips, both rows of teeth close together
     "SH": (0.24, -0.3, 0.65, 1.0, 0.0),   # postalveolar, lips protruded, teeth together
     "KG": (0.32, 0.1, 0.0, 0.3, 0.1),     # velar / glottal (jaw follows the vowel: low resistance)
     "R": (0.20, -0.3, 0.55, 0.3, 0.0),
@@ -85,10 +85,10 @@ VISEME_TARGETS = {
 #: their own targets (1).
 RESISTANCE = {
     "PBM": (1.0, 0.3, 0.2, 1.0, 0.3),
-    "FV": (0.9, 0.5, 0.3, 1.0, 1.0),
+    "FV": (0.9, 0.8, 0.3, 1.0, 1.0),
     "TH": (0.8, 0.5, 0.3, 1.0, 1.0),
     "TDNL": (0.5, 0.4, 0.3, 0.8, 1.0),
-    "SZ": (0.9, 0.6, 0.4, 1.0, 1.0),
+    "SZ": (0.9, 0.8, 0.4, 1.0, 1.0),
     "SH": (0.7, 0.9, 0.9, 1.0, 1.0),
     "KG": (0.3, 0.2, 0.2, 0.3, 0.5),
     "R": (0.6, 0.8, 0.8, 0.8, 1.0),
@@ -123,6 +123,10 @@ PHONEME_VISEMES = {
     "@r": "ER", "a2": "AH", "&": "AE",
 }
 _WARNED: set = set()
+
+#: Closing diphthongs: the viseme of the off-glide, drawn over the last 40 % of the vowel (eI ends spread
+#: and closer like I, aU and oU end rounded like U).
+DIPHTHONG_GLIDES = {"aI": "IY", "aI2": "IY", "eI": "IY", "OI": "IY", "aU": "WU", "oU": "WU", "oU#": "WU", "@U": "WU"}
 
 #: Stops, whose espeak-ng event marks the release (closure = end of the previous phoneme).
 STOPS = frozenset({"p", "b", "t", "d", "k", "g", "t#", "d#", "t[", "d[", "t2", "d2"})
@@ -291,7 +295,12 @@ def segments(phonemes, *, audio=None, sr: int | None = None) -> list:
         cl = closures.get(i)
         if cl is not None:
             segs.append(Segment(cl[0], cl[1], _base(p), phoneme_viseme(p), "closure"))
-        if b > a:  # a nasal's event is its closure (it ends at the acoustic release, like a stop's)
+        glide = DIPHTHONG_GLIDES.get(_base(p))
+        if glide and b > a:  # closing diphthong: nucleus, then the off-glide over its last 40 %
+            m = a + 0.6 * (b - a)
+            segs.append(Segment(a, m, _base(p), phoneme_viseme(p), "phoneme"))
+            segs.append(Segment(m, b, _base(p), glide, "phoneme"))
+        elif b > a:  # a nasal's event is its closure (it ends at the acoustic release, like a stop's)
             segs.append(Segment(a, b, _base(p), phoneme_viseme(p), "closure" if _base(p) == "m" else "phoneme"))
     return segs
 
