@@ -157,8 +157,9 @@ def test_visemes_many_to_one_and_closure():
     assert tr.shape == (75, 5)
     jaw = tr[:, 0]
     assert jaw[:20].max() < 0.1 and jaw[60:].max() < 0.1
-    assert jaw[29:33].min() > 0.8 and jaw[35:37].min() < 0.25 and jaw[38:43].min() > 0.8
-    assert np.abs(np.diff(jaw)).max() < 0.6
+    # the second b's closure (70 ms before its release at 1.4 s) is closed; the vowel after it reopens
+    assert jaw[29:33].min() > 0.8 and jaw[34:36].min() < 0.05 and jaw[39:43].min() > 0.8
+    assert np.abs(np.diff(jaw)).max() < 0.7
     with pytest.raises(ParameterError):
         viseme_track(ph, n_frames=0)
 

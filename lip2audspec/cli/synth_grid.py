@@ -15,6 +15,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--corrupt-fraction", type=float, default=0.0,
                         help="fraction of clips whose video is damaged like some real GRID clips (default 0)")
     parser.add_argument("--contact-sheet", default=None, metavar="PNG", help="also write a contact sheet image")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also compute the visual ceiling (expected word accuracy of an ideal lip reader of the rendered "
+                             "mouths, per position), print it and write it into manifest.json")
+    parser.add_argument("--ceiling-carriers", type=int, default=2, metavar="N",
+                        help="carrier sentences per speaker for --ceiling (default 2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -29,4 +34,16 @@ def run(args) -> int:
           f"in {report.seconds:.1f} s{rate}")
     if args.contact_sheet:
         print(f"contact sheet: {contact_sheet(report.out, args.contact_sheet)}")
+    if args.ceiling:
+        from ..corpora.synthetic import load_manifest, visual_ceiling
+        from ..corpora.synthetic.ceiling import format_ceiling
+        from ..fileio import write_json_atomic
+
+        ceiling = visual_ceiling(report.out, carriers=args.ceiling_carriers)
+        print("visual ceiling (ideal lip reader of the rendered mouths, expected word accuracy):")
+        for line in format_ceiling(ceiling):
+            print(f"  {line}")
+        manifest = load_manifest(report.out)
+        manifest["visual_ceiling"] = ceiling
+        write_json_atomic(report.out / "manifest.json", manifest)
     return 0

@@ -7,7 +7,13 @@ generate_corpus(out, *, speakers, utterances, seed, corrupt_fraction, workers)
 plan_corpus(config) / load_manifest(corpus_dir)
     The deterministic plan (= ``manifest.json``).
 contact_sheet(corpus_dir, out_png)
-    Image of several speakers with the mouth closed and open, plus mouth crops.
+    Image of several speakers: face, mouth on b/p/m, f/v and an open vowel, plus mouth crops.
+visual_ceiling(spec)
+    Expected word accuracy of an ideal lip reader of the rendered mouths, per position (:mod:`.ceiling`).
+clip_timing(spec, utt_id, index=, seed=) / word_starts(words, phonemes)
+    espeak-ng's timing of a clip; word starts as written to ``.align``.
+mouth_interior(frames, boxes=)
+    Cavity and teeth pixels between the lips of decoded frames (closed lips, teeth band).
 clip_sync(video, audio, *, box)
     Audio-visual sync measured from decoded pixels and audio.
 """
@@ -15,6 +21,7 @@ clip_sync(video, audio, *, box)
 from .corpus import (CORRUPTION_KINDS, GENERATOR_VERSION, VOICE_PRESETS, CorpusConfig, CorpusReport, SpeakerSpec,
                      clip_complete, generate_clip, generate_corpus, load_manifest, plan_corpus, read_mouth_params,
                      speaker_spec, spoken_text, clip_timing, word_starts)
+from .ceiling import visual_ceiling
 from .sheet import contact_sheet
 from .sync import clip_sync, lagged_correlation, mouth_interior, mouth_opening, read_video_frames, speech_envelope
 

@@ -151,7 +151,7 @@ def _groups(names, dist, tol):
 
 
 def visual_ceiling(spec, *, carriers: int = 2, tolerance_px: float = 1.0, margin: float = 0.06,
-                   anticipation: float = 0.0475, max_speakers: int | None = None, _track_fn=None,
+                   anticipation: float = 0.0475, max_speakers: int | None = None, positions=None, _track_fn=None,
                    _renderer_cls=None) -> dict:
     """Expected word accuracy of an ideal lip reader of the corpus's rendered mouths (see the module docstring).
 
@@ -169,6 +169,8 @@ def visual_ceiling(spec, *, carriers: int = 2, tolerance_px: float = 1.0, margin
         Articulatory lead used for the tracks (the generator draws 40-55 ms per clip; the middle).
     max_speakers : int, optional
         Use only the first speakers.
+    positions : sequence of str, optional
+        Only these positions (names of :data:`SLOT_NAMES`); ``overall`` is then their mean.
 
     Returns
     -------
@@ -193,11 +195,15 @@ def visual_ceiling(spec, *, carriers: int = 2, tolerance_px: float = 1.0, margin
         raise ParameterError(f"carriers must be a positive integer, got {carriers!r}")
     if not tolerance_px >= 0 or not margin >= 0:
         raise ParameterError(f"tolerance_px and margin must be >= 0, got {tolerance_px}, {margin}")
+    positions = SLOT_NAMES if positions is None else tuple(positions)
+    unknown = [p for p in positions if p not in SLOT_NAMES]
+    if unknown or not positions:
+        raise ParameterError(f"positions must be a non-empty subset of {SLOT_NAMES}, got {positions!r}")
     track_fn = _track_fn or _default_track
     renderer_cls = _renderer_cls or FaceRenderer
     speakers = _speakers_of(spec)[: max_speakers or None]
-    acc = {name: [] for name in SLOT_NAMES}
-    same = {name: {} for name in SLOT_NAMES}
+    acc = {name: [] for name in positions}
+    same = {name: {} for name in positions}
     groups_first = {}
     distinct = []
     contexts = []
@@ -209,6 +215,8 @@ def visual_ceiling(spec, *, carriers: int = 2, tolerance_px: float = 1.0, margin
         for carrier in utts[:carriers]:
             contexts.append((spk, carrier))
             for slot, name in enumerate(SLOT_NAMES):
+                if name not in positions:
+                    continue
                 win = _word_windows(carrier, slot, voice=voice, face=face, track_fn=track_fn, renderer=renderer,
                                     margin=margin, anticipation=anticipation)
                 length = int(round(np.mean([len(v) for v, _ in win.values()])))

@@ -21,6 +21,8 @@ __all__ = ["clip_visual_events", "corpus_visual_checks", "TEETH_MIN_ROWS"]
 
 #: Height (rows of the central band that are mostly bright) that counts as a visible teeth band.
 TEETH_MIN_ROWS = 4
+#: Largest lead (s) of the drawn mouth over the sound (the generator's anticipation is 40-55 ms).
+LEAD = 0.055
 
 
 def _frames_overlapping(t0, t1, *, fps, n):
@@ -35,14 +37,16 @@ def clip_visual_events(corpus_dir, speaker: str, utt_id: str) -> list:
     Returns
     -------
     list of dict
-        ``kind`` (``"closure"``: a b/p/m not preceded by a pause; ``"open_vowel"``: an AA/AE-class vowel of
-        at least 80 ms; ``"fv"``: an f/v of at least 60 ms), ``phoneme``, ``t0``/``t1`` (clip time, s), ``frames``
-        (indices examined: those overlapping a closure; the frame at the middle of a vowel or f/v) and the
+        ``kind`` (``"closure"``: a b/p/m not preceded by a pause; ``"open_vowel"``: an AA/AE-class vowel
+        (a diphthong's nucleus) of at least 80 ms; ``"fv"``: an f/v of at least 60 ms; both after a following
+        closure is taken off their end, :func:`.visemes.segments`), ``phoneme``, ``t0``/``t1`` (clip time, s), ``frames``
+        (indices examined: those overlapping a closure, or an f/v extended by :data:`LEAD` before it; the frame
+        at the middle of a vowel) and the
         pixel results ``closed`` / ``dark`` / ``bright`` (teeth-band rows) per examined frame.
     """
     from .corpus import FPS, SpeakerSpec, clip_timing, load_manifest, read_mouth_params
     from .sync import mouth_interior, read_video_frames
-    from .visemes import closure_intervals, phoneme_viseme
+    from .visemes import closure_intervals, phoneme_viseme, segments
 
     root = Path(corpus_dir)
     m = load_manifest(root)
@@ -63,17 +67,23 @@ def clip_visual_events(corpus_dir, speaker: str, utt_id: str) -> list:
             continue
         events.append({"kind": "closure", "phoneme": q, "t0": c0 + offset, "t1": r + offset,
                        "frames": _frames_overlapping(c0 + offset, r + offset, fps=FPS, n=n)})
-    for a, b, p in ph:
-        cls = phoneme_viseme(p)
-        q = p.lstrip("',%=")
-        if (cls in ("AA", "AE") and b - a >= 0.08) or (q in ("f", "v") and b - a >= 0.06):
+    for sg in segments(ph, audio=u.audio, sr=u.sr):  # a following stop's closure is carved off the end
+        a, b, q, cls = sg.start, sg.end, sg.phoneme, sg.viseme
+        if sg.kind != "phoneme":
+            continue
+        if cls in ("AA", "AE") and b - a >= 0.08:
             k = min(int((0.5 * (a + b) + offset) * FPS), n - 1)
-            events.append({"kind": "open_vowel" if cls in ("AA", "AE") else "fv", "phoneme": q, "t0": a + offset,
-                           "t1": b + offset, "frames": [k]})
+            events.append({"kind": "open_vowel", "phoneme": q, "t0": a + offset, "t1": b + offset, "frames": [k]})
+        elif q in ("f", "v") and b - a >= 0.06:  # the lips lead the sound by up to LEAD
+            events.append({"kind": "fv", "phoneme": q, "t0": a + offset, "t1": b + offset,
+                           "frames": _frames_overlapping(a + offset - LEAD, b + offset, fps=FPS, n=n)})
     for e in events:
         e["closed"] = [bool(px["closed"][k]) for k in e["frames"]]
         e["dark"] = [float(px["dark"][k]) for k in e["frames"]]
         e["bright"] = [float(px["teeth_rows"][k]) for k in e["frames"]]
+        # f/v: the upper teeth rest on the lower lip: a teeth band with (almost) no cavity below it
+        e["teeth_on_lip"] = [bool(px["teeth_rows"][k] >= TEETH_MIN_ROWS and px["dark"][k] <= 0.2 * px["bright"][k])
+                             for k in e["frames"]]
     return events
 
 
@@ -85,8 +95,8 @@ def corpus_visual_checks(corpus_dir, *, clips=None) -> dict:
     dict
         ``closures`` (b/p/m closures not after a pause), ``closures_shown`` (with at least one closed frame),
         per phoneme ``closures_by_phoneme`` {p: [shown, total]}; ``open_vowels``, ``open_vowels_closed``
-        (middle frame closed: must be 0); ``fv``, ``fv_teeth`` (middle frame with a teeth band of >= :data:`TEETH_MIN_ROWS`
-        rows); ``clips``.
+        (middle frame closed: must be 0); ``fv``, ``fv_teeth`` (a frame with a teeth band of >= :data:`TEETH_MIN_ROWS` rows and
+        at most 1 cavity pixel per 5 teeth pixels: the teeth on the lower lip); ``clips``.
     """
     from .corpus import load_manifest
 
@@ -113,7 +123,7 @@ def corpus_visual_checks(corpus_dir, *, clips=None) -> dict:
                 out["open_vowels_closed"] += bad
                 ok = not bad
             else:
-                ok = e["bright"][0] >= TEETH_MIN_ROWS
+                ok = any(e["teeth_on_lip"])
                 out["fv"] += 1
                 out["fv_teeth"] += ok
             if not ok:

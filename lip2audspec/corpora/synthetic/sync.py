@@ -138,8 +138,8 @@ def mouth_interior(frames, *, boxes, band: float = 0.3) -> dict:
     -------
     dict
         ``dark`` (pixels darker than 0.45 x the clip's median lip-box gray: the open cavity), ``bright``
-        (pixels brighter than that median + 55 and above 150: teeth), ``teeth_rows`` (rows of the band
-        that are at least half bright: the teeth band's height in pixels), ``closed`` (bool: ``dark`` <= 2 and ``bright``
+        (pixels brighter than that median + 55 and above 150: teeth), ``teeth_rows`` (rows of the band,
+        over the whole box height, that are at least half bright: the teeth band's height in pixels), ``closed`` (bool: ``dark`` <= 2 and ``bright``
         <= 3: nothing but lips between the lips, they meet across the band); arrays of shape (n,).
 
     Examples
@@ -155,15 +155,16 @@ def mouth_interior(frames, *, boxes, band: float = 0.3) -> dict:
     if boxes.shape != (len(frames), 4):
         raise ParameterError(f"boxes must have shape ({len(frames)}, 4), got {boxes.shape}")
     w = np.array([0.114, 0.587, 0.299], np.float32)
-    regions = []
+    regions, fulls = [], []
     for f, (x0, y0, x1, y1) in zip(frames, boxes):
         cx, bw, bh = (x0 + x1) / 2, x1 - x0, y1 - y0
-        xa, xb = int(round(cx - band * bw)), int(round(cx + band * bw)) + 1
+        xa, xb = max(int(round(cx - band * bw)), 0), int(round(cx + band * bw)) + 1
         ya, yb = int(round(y0 + 0.25 * bh)), int(round(y1 - 0.25 * bh)) + 1
-        regions.append(f[max(ya, 0):yb, max(xa, 0):xb].astype(np.float32) @ w)
+        regions.append(f[max(ya, 0):yb, xa:xb].astype(np.float32) @ w)
+        fulls.append(f[max(int(round(y0)), 0):int(round(y1)) + 1, xa:xb].astype(np.float32) @ w)
     ref = float(np.median(np.concatenate([r.ravel() for r in regions]))) if regions else 0.0
     dark = np.array([(r < 0.45 * ref).sum() for r in regions], np.float64)
     hi = max(ref + 55, 150)
     bright = np.array([(r > hi).sum() for r in regions], np.float64)
-    rows = np.array([int(((r > hi).mean(axis=1) >= 0.5).sum()) if r.size else 0 for r in regions], np.float64)
+    rows = np.array([int(((r > hi).mean(axis=1) >= 0.5).sum()) if r.size else 0 for r in fulls], np.float64)
     return {"dark": dark, "bright": bright, "teeth_rows": rows, "closed": (dark <= 2) & (bright <= 3)}
