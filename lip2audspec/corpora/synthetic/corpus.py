@@ -451,7 +451,7 @@ def generate_clip(out, *, spec: SpeakerSpec, utt_id: str, index: int, seed: int,
     """
     import cv2
 
-    from ...auditory.io import resample, write_wav
+    from ...auditory.io import write_wav
     from .visemes import viseme_track
 
     out = Path(out)
