@@ -13,8 +13,10 @@ aud2wav in overlapping chunks -> wav) in a fresh process and reports:
 * wall time, real-time factor (video seconds per wall second), frames per second, seconds per stage;
 * the mouth detection rate.
 
-Run: ``python benchmarks/bench_long_video.py --minutes 30 [--model grid-s1] [--hop 1] [--iterations 20]``.
-Prints one JSON object (also written to ``--out/bench_long_video.json``).
+Run: ``python benchmarks/bench_long_video.py --minutes 30 [--model grid-s1] [--hop 1] [--iterations 20]``
+(``--video FILE``: reuse a video built before). Prints one JSON object (also written to
+``--out/bench_long_video.json``); while it runs, ``--out/progress.jsonl`` gets a line every 10 s (elapsed
+seconds, RSS, peak RSS, seconds of audio written), so a run cut short still shows how memory behaved.
 """
 
 from __future__ import annotations
@@ -94,10 +96,23 @@ def reconstruct(args) -> dict:
 
     trace, stop = [], threading.Event()
     t_start = time.perf_counter()
+    wav = Path(args.wav)
+    progress = open(wav.parent / "progress.jsonl", "a")
+
+    def audio_seconds() -> float:
+        """Seconds of audio the stream has written so far (its float64 scratch file beside the wav)."""
+        scratch = list(wav.parent.glob(f".{wav.name}.*.f32"))
+        return scratch[0].stat().st_size / 8 / 16000 if scratch else 0.0
 
     def sample():
+        k = 0
         while not stop.wait(1.0):
             trace.append((round(time.perf_counter() - t_start, 1), round(_rss_mb(), 1)))
+            k += 1
+            if k % 10 == 0:  # a progress line every 10 s: a run cut short still says how far memory stayed flat
+                progress.write(json.dumps({"t_s": trace[-1][0], "rss_mb": trace[-1][1], "audio_s": round(audio_seconds(), 1),
+                                           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}) + "\n")
+                progress.flush()
 
     threading.Thread(target=sample, daemon=True).start()
     rec = reconstructor_for(args.model, n_iter=args.iterations, seed=0, hop=args.hop)
@@ -125,8 +140,8 @@ def main(argv=None) -> int:
     ap.add_argument("--iterations", type=int, default=20, help="aud2wav iterations (default 20)")
     ap.add_argument("--out", default="bench_long_video_out", help="folder for the video, the wav and the JSON")
     ap.add_argument("--keep-video", action="store_true", help="keep the generated video")
+    ap.add_argument("--video", help="use this existing video instead of building one (kept)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--video", help=argparse.SUPPRESS)
     ap.add_argument("--wav", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -136,9 +151,18 @@ def main(argv=None) -> int:
         ap.error("--minutes must be positive")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    video, wav = out / f"long_{args.minutes:g}min_720p.mp4", out / f"long_{args.minutes:g}min.wav"
-    built = make_video(video, args.minutes)
-    print(f"built {video} ({built['frames']} frames, {built['file_mb']} MB) in {built['build_s']} s", file=sys.stderr)
+    if args.video:
+        from lip2audspec.data.video import FrameStream
+
+        video, wav = Path(args.video), out / f"{Path(args.video).stem}.wav"
+        st = FrameStream(video)
+        built = {"frames": st.declared_frames, "seconds": st.declared_frames / st.fps, "size": f"{st.width}x{st.height}",
+                 "file_mb": round(video.stat().st_size / 2**20, 1), "given": str(video)}
+        args.keep_video = True
+    else:
+        video, wav = out / f"long_{args.minutes:g}min_720p.mp4", out / f"long_{args.minutes:g}min.wav"
+        built = make_video(video, args.minutes)
+        print(f"built {video} ({built['frames']} frames, {built['file_mb']} MB) in {built['build_s']} s", file=sys.stderr)
     cmd = [sys.executable, __file__, "--child", "--video", str(video), "--wav", str(wav), "--model", args.model,
            "--hop", str(args.hop), "--iterations", str(args.iterations)]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -229,15 +229,7 @@ class GridRecognizer(_Pocketsphinx):
                 raise ParameterError(f"could not build the pocketsphinx decoder with {settings}: {exc}") from None
 
     def recognize(self, audio, *, sr: int) -> tuple | None:
-        """Decode one utterance.
-
-        Parameters
-        ----------
-        audio : array_like, shape (n,)
-            Mono audio, float (any scale: it is peak-normalised to 0.9 of int16 full scale, so arbitrary
-            ``aud2wav`` gain and polarity do not matter) or int16.
-        sr : int
-            Rate of ``audio`` in Hz; resampled to 16 kHz if different.
+        """Decode one utterance (``audio`` mono float of any scale or int16, at ``sr`` Hz: resampled to 16 kHz).
 
         Returns
         -------
