@@ -380,8 +380,8 @@ class Reconstructor:
             False (default): the GRID sentence grammar (one sentence for a clip of up to ``chunk``
             frames, one or more for a longer video); True: the recogniser's general English model.
         recognizer : optional
-            A ready :class:`~lip2audspec.evaluation.asr.GridRecognizer` /
-            :class:`~lip2audspec.evaluation.asr.EnglishRecognizer` to reuse across videos (overrides
+            A ready :class:`~lip2audspec.recognition.GridRecognizer` /
+            :class:`~lip2audspec.recognition.EnglishRecognizer` to reuse across videos (overrides
             ``open_vocabulary``).
         speaker, key
             As :meth:`from_video`.
@@ -396,7 +396,7 @@ class Reconstructor:
         >>> Reconstructor("runs/lip").read("clip.mpg").text                  # doctest: +SKIP
         'bin blue at f two now'
         """
-        from .evaluation.asr import EnglishRecognizer, GridRecognizer
+        from .recognition import EnglishRecognizer, GridRecognizer
 
         rec = self.from_video(video, speaker=speaker, key=key)
         if recognizer is None:

@@ -302,7 +302,7 @@ def test_lipread_cli_on_a_real_clip(tmp_path, capsys):
 
 
 def test_read_api_and_open_vocabulary(stream_rec, tiny_grid):
-    from lip2audspec.evaluation.asr import EnglishRecognizer, GridRecognizer
+    from lip2audspec.recognition import EnglishRecognizer, GridRecognizer
 
     video = _clean_clips(tiny_grid, 1)[0]
     reading = stream_rec.read(video, recognizer=GridRecognizer())
