@@ -241,6 +241,9 @@ class Reconstructor:
     >>> rec = Reconstructor("runs/lip")                         # doctest: +SKIP
     >>> out = rec.from_video("speaker.mp4")                     # doctest: +SKIP
     >>> write_wav("speech.wav", out.audio, sr=out.sr)           # doctest: +SKIP
+    >>> rec.stream("lecture.mp4", "lecture.wav")                # any length, bounded memory  # doctest: +SKIP
+    >>> rec.read("clip.mpg").text                               # lip reading to text       # doctest: +SKIP
+    'bin blue at f two now'
     """
 
     def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None,
@@ -308,7 +311,8 @@ class Reconstructor:
         training); a longer one is decoded, tracked, predicted and inverted as a stream (see the module
         docstring), with every stage's output collected here: for hours of video use :meth:`stream`,
         which writes the wav as it goes and keeps nothing. ``key``: see :meth:`from_crops` (default for a
-        streamed video: a digest of its first ``chunk + 1`` frames).
+        streamed video: a digest of its first ``chunk + 1`` frames). For a streamed video ``errors`` is the
+        mean of the aud2wav chunks' error curves and ``restarts`` lists every chunk's restarts.
 
         Raises
         ------
