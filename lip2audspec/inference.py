@@ -2,7 +2,10 @@
 
 * :func:`encode` / :func:`decode`: the autoencoder's encoder and decoder on spectrograms of any length;
 * :func:`predict_windows`: run the lip network on every window of a clip (hop 1 by default) and stitch
-  the window predictions back into one sequence, averaging where windows overlap.
+  the window predictions back into one sequence, averaging where windows overlap;
+* :func:`predict_stream` / :func:`predict_long`: any length in bounded memory: a per-chunk predictor
+  (``fn(crops (T, S, S)) -> (k T, D)``, e.g. :func:`window_predictor`) run on overlapping chunks of the
+  crops, cross-faded at the seams (:mod:`lip2audspec.chunking`, Lip2Wav's approach).
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ import numpy as np
 from .data.inputs import WindowConfig, context_windows, resize_crops, window_starts
 from .errors import ParameterError
 
-__all__ = ["encode", "decode", "predict_windows", "stitch_windows"]
+__all__ = ["encode", "decode", "predict_windows", "stitch_windows", "window_predictor", "predict_stream", "predict_long",
+           "DEFAULT_CHUNK", "DEFAULT_OVERLAP"]
+
+#: Default chunk (video frames; 3 s at 25 fps, GRID's clip length, what the models are trained on) and
+#: overlap (frames; the outer thirds, 8 frames, exceed the window network's reach of 7 frames, so its
+#: chunked output equals its one-shot output; the middle 8 frames are cross-faded).
+DEFAULT_CHUNK = 75
+DEFAULT_OVERLAP = 24
 
 
 def _frame_model(model, part: str):
@@ -109,3 +119,83 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
     windows = context_windows(crops, starts, window=window, context=context)
     preds = lipnet.predict(windows, batch_size=batch_size, verbose=0)
     return stitch_windows(preds, starts, n_frames=T, frames_per_video_frame=k)
+
+
+def window_predictor(lipnet, *, window: int | None = None, hop: int = 1, frames_per_video_frame: int = 4,
+                     batch_size: int = 256):
+    """The window network as a per-chunk predictor: ``fn(crops (T, S, S)) -> (k T, D)`` (:func:`predict_windows`,
+    default hop 1), for :func:`predict_stream` and :func:`predict_long`.
+
+    A chunk shorter than one window is padded by repeating its last crop and the prediction cut back.
+    """
+    def fn(crops):
+        crops = np.asarray(crops)
+        n = crops.shape[0]
+        w = window or int(lipnet.output_shape[1]) // frames_per_video_frame
+        if 0 < n < w:
+            crops = np.concatenate([crops, np.repeat(crops[-1:], w - n, axis=0)])
+        out = predict_windows(lipnet, crops, window=window, hop=hop, frames_per_video_frame=frames_per_video_frame,
+                              batch_size=batch_size)
+        return out[: frames_per_video_frame * n]
+
+    return fn
+
+
+def predict_stream(crop_blocks, fn, *, chunk: int = DEFAULT_CHUNK, overlap: int = DEFAULT_OVERLAP,
+                   frames_per_video_frame: int = 4):
+    """Predict any number of frames in bounded memory: ``fn`` on overlapping chunks, cross-faded.
+
+    Parameters
+    ----------
+    crop_blocks : iterable of array_like, shape (n_i, S, S)
+        Consecutive blocks of mouth crops (e.g. from :class:`~lip2audspec.data.track.MouthTracker`).
+    fn : callable
+        ``fn(crops (T, S, S)) -> (k T, D)`` for ``1 <= T <= chunk``: :func:`window_predictor`, or any
+        model family's whole-clip predictor.
+    chunk : int
+        Video frames per chunk (default :data:`DEFAULT_CHUNK`: the 3 s the models are trained on).
+    overlap : int
+        Video frames shared by consecutive chunks (default :data:`DEFAULT_OVERLAP`); the outer thirds of
+        each overlap come from one chunk, the middle third is cross-faded linearly.
+    frames_per_video_frame : int
+        k, target frames per video frame.
+
+    Yields
+    ------
+    ndarray, shape (m, D)
+        Consecutive target frames (k per video frame in all).
+
+    Examples
+    --------
+    >>> fn = window_predictor(lipnet)                                          # doctest: +SKIP
+    >>> for part in predict_stream(tracker.track(stream), fn):                 # doctest: +SKIP
+    ...     write(part)
+    """
+    from .chunking import stream_chunks
+
+    def blocks():
+        for b in crop_blocks:
+            b = getattr(b, "crops", b)  # MouthCrops blocks
+            b = np.asarray(b)
+            if b.ndim != 3 or b.shape[1] != b.shape[2]:
+                raise ParameterError(f"crop blocks must have shape (n, S, S), got {b.shape}")
+            yield b
+
+    yield from stream_chunks(blocks(), fn, chunk=chunk, overlap=overlap, ratio=frames_per_video_frame, fade="linear")
+
+
+def predict_long(crops, fn, *, chunk: int = DEFAULT_CHUNK, overlap: int = DEFAULT_OVERLAP,
+                 frames_per_video_frame: int = 4) -> np.ndarray:
+    """:func:`predict_stream` on one array of crops (T, S, S) -> (k T, D).
+
+    A clip of at most ``chunk`` frames is one call ``fn(crops)``; longer ones are chunked.
+
+    Examples
+    --------
+    >>> codes = predict_long(crops, window_predictor(lipnet), chunk=75, overlap=24)  # doctest: +SKIP
+    """
+    crops = np.asarray(crops)
+    if crops.ndim != 3 or crops.shape[0] == 0:
+        raise ParameterError(f"crops must have shape (T, S, S) with T >= 1, got {crops.shape}")
+    return np.concatenate(list(predict_stream([crops], fn, chunk=chunk, overlap=overlap,
+                                              frames_per_video_frame=frames_per_video_frame)))

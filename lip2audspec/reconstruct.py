@@ -10,6 +10,16 @@ target post-processing, auditory parameters), and turns any video OpenCV can rea
 4. decoder -> compressed spectrogram; decompression and re-delay (:func:`spectrogram_from_target`);
 5. ``aud2wav`` (``n_iter`` iterations from the ``aud2wavi`` guess) -> audio at 16 kHz.
 
+Videos of any length (:meth:`Reconstructor.from_video`, :meth:`Reconstructor.stream`): a video of at most
+``chunk`` frames (default 75, 3 s at 25 fps, the training length: every GRID clip) goes through the steps
+above as one clip, exactly as before. A longer one is processed as a stream in bounded memory: frames are
+decoded one at a time (:class:`~lip2audspec.data.video.FrameStream`), the mouth is tracked
+(:class:`~lip2audspec.data.track.MouthTracker`: periodic re-detection, median smoothing, interpolation,
+lost faces held), the lip network runs on overlapping chunks of crops cross-faded at the seams
+(:func:`lip2audspec.inference.predict_stream`), and ``aud2wav`` inverts overlapping 4 s chunks of the
+spectrogram joined by waveform cross-fades (:func:`lip2audspec.auditory.stream.aud2wav_stream`);
+:meth:`Reconstructor.stream` writes the wav as it goes (peak memory independent of the length).
+
 aud2wav restarts from noise when an iteration blows up; that noise comes from a generator derived from
 the reconstructor's ``seed`` and the clip's key (:func:`lip2audspec.seeding.derived_rng`), so a clip's
 audio does not depend on which clips were reconstructed before it.
@@ -31,16 +41,18 @@ from pathlib import Path
 import numpy as np
 
 from .auditory import aud2wav, peak_normalize, write_wav
-from .data.crop import CropConfig, make_cropper
+from .auditory.stream import DEFAULT_CHUNK_FRAMES, DEFAULT_OVERLAP_FRAMES, WavStreamWriter, aud2wav_stream
+from .data.crop import CropConfig, MaskCropper, make_cropper
 from .data.stats import STATS_FILE, CropCheck, compare_crops, load_crop_statistics
-from .data.targets import TargetConfig, spectrogram_from_target
-from .data.video import read_video
+from .data.targets import TargetConfig, decompress, spectrogram_from_target
+from .data.track import MouthTracker, TrackConfig
+from .data.video import FrameStream
 from .errors import DataError, ParameterError
-from .inference import decode, predict_windows
+from .inference import DEFAULT_OVERLAP, decode, predict_stream, predict_windows, window_predictor
 from .seeding import check_seed, derived_rng
 from .training.runs import RunDir
 
-__all__ = ["Reconstruction", "Reconstructor"]
+__all__ = ["Reconstruction", "StreamedReconstruction", "Reading", "Reconstructor"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +102,103 @@ class Reconstruction:
     check: CropCheck | None = None
 
 
+@dataclass
+class StreamedReconstruction:
+    """What :meth:`Reconstructor.stream` wrote for one video (the audio is in ``output``, not in memory).
+
+    Attributes
+    ----------
+    source : str
+        The video.
+    output : Path
+        The wav written (16-bit, peak-normalised to 0.99).
+    sr : int
+    n_frames : int
+        Video frames processed (at the model's fps).
+    duration : float
+        Seconds of audio written.
+    detection_rate : float
+        Fraction of frames whose mouth box came from a face seen within ``detect_every`` frames.
+    timings : dict
+        Seconds per stage (``read``, ``crop``, ``lipnet``, ``decode``, ``aud2wav``, ``write``).
+    seed : int
+    key : str
+    restarts : int
+        aud2wav restarts from noise over all chunks.
+    check : CropCheck or None
+        The out-of-distribution check of the first ``chunk`` frames' crops.
+    streamed : bool
+        False when the video fitted in one chunk and went through the one-clip path.
+    """
+
+    source: str
+    output: Path
+    sr: int
+    n_frames: int
+    duration: float
+    detection_rate: float
+    timings: dict = field(default_factory=dict)
+    seed: int = 0
+    key: str = ""
+    restarts: int = 0
+    check: CropCheck | None = None
+    streamed: bool = True
+
+
+@dataclass
+class Reading:
+    """Words lip-read from a video (:meth:`Reconstructor.read`): recognised in the reconstructed speech.
+
+    Attributes
+    ----------
+    words : tuple of str
+        The recognised words (empty when nothing was recognised).
+    confidences : tuple of float or None
+        Per-word posterior probability from the recogniser's lattice (0..1), or None per word where it
+        gives none.
+    times : tuple of (float, float)
+        Start and end of each word in seconds.
+    grammar : str
+        ``"grid"`` (GRID sentence grammar) or ``"open"`` (the recogniser's general English model).
+    reconstruction : Reconstruction
+        The speech the words were recognised in.
+    """
+
+    words: tuple
+    confidences: tuple
+    times: tuple
+    grammar: str
+    reconstruction: Reconstruction
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "grammar": self.grammar,
+                "words": [{"word": w, "confidence": c, "start_s": round(a, 3), "end_s": round(b, 3)}
+                          for w, c, (a, b) in zip(self.words, self.confidences, self.times)],
+                "source_seconds": round(len(self.reconstruction.audio) / self.reconstruction.sr, 3)}
+
+
+class _Timed:
+    """Wrap an iterator; ``seconds`` accumulates the time spent in its ``next`` (inclusive of upstream)."""
+
+    def __init__(self, it):
+        self.it, self.seconds = iter(it), 0.0
+
+    def __iter__(self):
+        while True:
+            t0 = time.perf_counter()
+            try:
+                item = next(self.it)
+            except StopIteration:
+                self.seconds += time.perf_counter() - t0
+                return
+            self.seconds += time.perf_counter() - t0
+            yield item
+
+
 class Reconstructor:
     """Reconstruct speech from lip videos with a trained lip network.
 
@@ -113,16 +222,34 @@ class Reconstructor:
         Reference statistics of the training crops (:func:`lip2audspec.data.stats.crop_statistics`, or a
         ``crop_stats.json``) for the out-of-distribution check. Default: ``crop_stats.json`` in the lip run
         folder if there is one, else no check; ``False``: no check.
+    chunk : int, optional
+        Video frames per chunk of the lip network on long videos, and the longest video processed as one
+        clip. Default: the run's training clip length (``n_frames``, 75 for GRID), else
+        :data:`~lip2audspec.inference.DEFAULT_CHUNK`.
+    overlap : int
+        Video frames shared by consecutive chunks (default :data:`~lip2audspec.inference.DEFAULT_OVERLAP`).
+    audio_chunk, audio_overlap : int
+        Spectrogram frames per aud2wav chunk and their overlap (defaults 400 and 48: 4 s and 0.48 s).
+    track : TrackConfig, optional
+        How the mouth is tracked through videos longer than ``chunk`` (default ``TrackConfig()``).
+    hop : int
+        Frames between the window network's windows on videos longer than ``chunk`` (default 1: every
+        window, overlaps averaged, as on one clip; ``window``: 5x less work, no averaging).
 
     Examples
     --------
     >>> rec = Reconstructor("runs/lip")                         # doctest: +SKIP
     >>> out = rec.from_video("speaker.mp4")                     # doctest: +SKIP
     >>> write_wav("speech.wav", out.audio, sr=out.sr)           # doctest: +SKIP
+    >>> rec.stream("lecture.mp4", "lecture.wav")                # any length, bounded memory  # doctest: +SKIP
+    >>> rec.read("clip.mpg").text                               # lip reading to text       # doctest: +SKIP
+    'bin blue at f two now'
     """
 
     def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None,
-                 crop_method: str | None = None, seed: int = 0, stats=None):
+                 crop_method: str | None = None, seed: int = 0, stats=None, chunk: int | None = None,
+                 overlap: int = DEFAULT_OVERLAP, audio_chunk: int = DEFAULT_CHUNK_FRAMES,
+                 audio_overlap: int = DEFAULT_OVERLAP_FRAMES, track: TrackConfig | None = None, hop: int = 1):
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
@@ -142,6 +269,22 @@ class Reconstructor:
             self.crop_config = self.crop_config.replace(method=crop_method, mask_boxes=None)
         self.window = int(prep["window"]["window"])
         self.fps = float(prep["fps"])
+        from .chunking import chunk_starts
+
+        self.chunk = int(chunk if chunk is not None else prep.get("n_frames") or 75)
+        self.overlap = int(overlap)
+        chunk_starts(0, chunk=self.chunk, overlap=self.overlap)  # validates chunk and overlap
+        chunk_starts(0, chunk=audio_chunk, overlap=audio_overlap)
+        if self.chunk - self.overlap < self.window:
+            raise ParameterError(f"chunk - overlap must be at least the model's window ({self.window} frames), "
+                                 f"got chunk {self.chunk}, overlap {self.overlap}")
+        self.audio_chunk, self.audio_overlap = int(audio_chunk), int(audio_overlap)
+        if isinstance(hop, bool) or not isinstance(hop, (int, np.integer)) or not 1 <= hop <= self.window:
+            raise ParameterError(f"hop must be an integer in [1, window = {self.window}], got {hop!r}")
+        self.hop = int(hop)
+        self.track_config = TrackConfig() if track is None else track
+        if not isinstance(self.track_config, TrackConfig):
+            raise ParameterError(f"track must be a TrackConfig, got {type(self.track_config).__name__}")
         self.n_iter = n_iter
         self.lipnet = run.load_model("best")
         self.autoencoder = RunDir(ae_run).load_model("best")
@@ -162,30 +305,242 @@ class Reconstructor:
         return self._cropper
 
     def from_video(self, path, *, speaker: str | None = None, key: str | None = None) -> Reconstruction:
-        """Reconstruct the speech of a video file (any format/size/fps OpenCV reads).
+        """Reconstruct the speech of a video file (any format/size/fps OpenCV reads, any length).
 
-        ``key``: see :meth:`from_crops` (default: a digest of the mouth crops).
+        A video of at most ``chunk`` frames is cropped as one clip with the run's cropper (as in
+        training); a longer one is decoded, tracked, predicted and inverted as a stream (see the module
+        docstring), with every stage's output collected here: for hours of video use :meth:`stream`,
+        which writes the wav as it goes and keeps nothing. ``key``: see :meth:`from_crops` (default for a
+        streamed video: a digest of its first ``chunk + 1`` frames). For a streamed video ``errors`` is the
+        mean of the aud2wav chunks' error curves and ``restarts`` lists every chunk's restarts.
 
         Raises
         ------
         DataError
             Unreadable video, no face found, or fewer frames than one window.
         """
-        t0 = time.perf_counter()
-        video = read_video(path, gray=True, fps=self.fps)
-        if video.frames.shape[0] < self.window:
-            raise DataError(f"video {path} is too short: {video.frames.shape[0]} frames at {self.fps:g} fps, "
-                            f"at least {self.window} needed")
-        t_read = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        kept: dict = {"audio": [], "codes": [], "target": [], "spectrogram": [], "crops": [], "errors": []}
+        out = self._run(path, speaker=speaker, key=key, sink=kept["audio"].append, keep=kept)
+        if isinstance(out, Reconstruction):
+            return out
+        cat = {k: np.concatenate(v) for k, v in kept.items() if k not in ("errors", "audio")}
+        errors = np.mean(kept["errors"], axis=0) if kept["errors"] else np.zeros((self.n_iter, 2))
+        return Reconstruction(audio=peak_normalize(np.concatenate(kept["audio"])), sr=self.sr, target=cat["target"],
+                              spectrogram=cat["spectrogram"], codes=cat["codes"], crops=cat["crops"], errors=errors,
+                              timings=out["timings"], seed=self.seed, key=out["key"], restarts=tuple(out["restart_list"]),
+                              check=out["check"])
+
+    def stream(self, path, output, *, speaker: str | None = None, key: str | None = None,
+               progress: bool = False) -> StreamedReconstruction:
+        """Reconstruct a video of any length into a wav file in bounded memory.
+
+        Frames are decoded, tracked, cropped, predicted and inverted chunk by chunk and the audio is
+        written as it comes (peak-normalised in a second pass over a scratch file beside ``output``).
+        A video of at most ``chunk`` frames gives exactly :meth:`from_video`'s audio.
+
+        Parameters
+        ----------
+        path : str or Path
+            The video.
+        output : str or Path
+            The wav to write (atomically).
+        speaker, key
+            As :meth:`from_video`.
+        progress : bool
+            Show a progress bar over the video frames.
+
+        Returns
+        -------
+        StreamedReconstruction
+        """
+        output = Path(output)
+        with WavStreamWriter(output, sr=self.sr) as writer:
+            out = self._run(path, speaker=speaker, key=key, sink=writer.write, progress=progress)
+            if isinstance(out, Reconstruction):
+                t0 = time.perf_counter()
+                writer.write(out.audio)
+                n = out.crops.shape[0]
+                return_value = StreamedReconstruction(
+                    source=str(path), output=output, sr=self.sr, n_frames=n, duration=len(out.audio) / self.sr,
+                    detection_rate=1.0, timings={**out.timings}, seed=self.seed, key=out.key,
+                    restarts=len(out.restarts), check=out.check, streamed=False)
+            else:
+                t0 = time.perf_counter()
+                return_value = StreamedReconstruction(
+                    source=str(path), output=output, sr=self.sr, n_frames=out["n_frames"],
+                    duration=writer.n_samples / self.sr, detection_rate=out["detection_rate"], timings=out["timings"],
+                    seed=self.seed, key=out["key"], restarts=len(out["restart_list"]), check=out["check"])
+        return_value.timings["write"] = time.perf_counter() - t0
+        return return_value
+
+    def read(self, video, *, open_vocabulary: bool = False, recognizer=None, speaker: str | None = None,
+             key: str | None = None) -> Reading:
+        """Lip-read a video: reconstruct its speech, then recognise the words in it (pocketsphinx).
+
+        Parameters
+        ----------
+        video : str or Path
+        open_vocabulary : bool
+            False (default): the GRID sentence grammar (one sentence for a clip of up to ``chunk``
+            frames, one or more for a longer video); True: the recogniser's general English model.
+        recognizer : optional
+            A ready :class:`~lip2audspec.recognition.GridRecognizer` /
+            :class:`~lip2audspec.recognition.EnglishRecognizer` to reuse across videos (overrides
+            ``open_vocabulary``).
+        speaker, key
+            As :meth:`from_video`.
+
+        Returns
+        -------
+        Reading
+            ``words``, ``confidences`` (lattice posteriors), ``times``, ``text``, the ``reconstruction``.
+
+        Examples
+        --------
+        >>> Reconstructor("runs/lip").read("clip.mpg").text                  # doctest: +SKIP
+        'bin blue at f two now'
+        """
+        from .recognition import EnglishRecognizer, GridRecognizer
+
+        rec = self.from_video(video, speaker=speaker, key=key)
+        if recognizer is None:
+            recognizer = (EnglishRecognizer() if open_vocabulary
+                          else GridRecognizer(repeat=rec.crops is not None and rec.crops.shape[0] > self.chunk))
+        grammar = "open" if type(recognizer).__name__ == "EnglishRecognizer" else "grid"
+        words = recognizer.recognize_words(rec.audio, sr=rec.sr)
+        return Reading(words=tuple(w.word for w in words), confidences=tuple(w.confidence for w in words),
+                       times=tuple((w.start_s, w.end_s) for w in words), grammar=grammar, reconstruction=rec)
+
+    def _chunk_predictor(self):
+        """The per-chunk predictor ``fn(crops (T, S, S)) -> codes (k T, D)`` of long videos."""
+        return window_predictor(self.lipnet, window=self.window, hop=self.hop,
+                                frames_per_video_frame=self.target_config.frames_per_video_frame)
+
+    def _check_mask(self, speaker):
         if self.crop_config.method == "mask" and not (self.crop_config.mask_boxes or {}).get(speaker or ""):
             raise ParameterError("the run used the 'mask' cropper; pass a crop config with a box for this video "
                                  "or use crop=CropConfig(method='landmarks', size=...)")
-        crops = self.cropper.crop(video.frames, speaker=speaker, source=str(path)).crops
-        t_crop = time.perf_counter() - t0
-        rec = self.from_crops(crops, key=key, source=str(path))
-        rec.timings = {"read": t_read, "crop": t_crop, **rec.timings}
-        return rec
+
+    def _run(self, path, *, speaker, key, sink, keep: dict | None = None, progress: bool = False):
+        """Decode -> crop -> predict -> invert, handing audio pieces to ``sink``.
+
+        Returns the :class:`Reconstruction` of a video of at most ``chunk`` frames (``sink`` not called),
+        else a dict (timings, key, check, n_frames, detection_rate, restart_list); ``keep`` collects each
+        stage's output when given.
+        """
+        import itertools
+
+        t0 = time.perf_counter()
+        stream = FrameStream(path, gray=True, fps=self.fps)
+        frames = iter(stream)
+        head = list(itertools.islice(frames, self.chunk + 1))
+        t_head = time.perf_counter() - t0
+        if len(head) < self.window:
+            raise DataError(f"video {path} is too short: {len(head)} frames at {self.fps:g} fps, "
+                            f"at least {self.window} needed")
+        self._check_mask(speaker)
+        if len(head) <= self.chunk:  # one clip: the run's cropper on the whole clip, as in training
+            t0 = time.perf_counter()
+            crops = self.cropper.crop(np.stack(head), speaker=speaker, source=str(path)).crops
+            t_crop = time.perf_counter() - t0
+            rec = self.from_crops(crops, key=key, source=str(path))
+            rec.timings = {"read": t_head, "crop": t_crop, **rec.timings}
+            return rec
+        if key is None:  # a digest of the first frames: the same video gives the same audio
+            digest = hashlib.sha256(repr((len(head),) + head[0].shape).encode())
+            for f in head:
+                digest.update(np.ascontiguousarray(f).tobytes())
+            key = "video:" + digest.hexdigest()[:16]
+        elif not isinstance(key, str) or not key:
+            raise ParameterError(f"key must be a non-empty string, got {key!r}")
+        return self._run_stream(itertools.chain(head, frames), path, speaker=speaker, key=key, sink=sink, keep=keep,
+                                progress=progress, expected=stream.expected_frames, t_head=t_head)
+
+    def _run_stream(self, frames, path, *, speaker, key, sink, keep, progress, expected, t_head):
+        k = self.target_config.frames_per_video_frame
+        source = str(path)
+        read = _Timed(frames)
+        if progress:
+            from tqdm.auto import tqdm
+
+            read = _Timed(tqdm(read, total=expected or None, desc="reconstruct", unit="frame"))
+        if self.crop_config.method == "mask":
+            mask = MaskCropper(self.crop_config)
+
+            def crop_blocks():
+                block = []
+                for f in read:
+                    block.append(f)
+                    if len(block) == self.chunk:
+                        yield mask.crop(np.stack(block), speaker=speaker, source=source)
+                        block = []
+                if block:
+                    yield mask.crop(np.stack(block), speaker=speaker, source=source)
+            cropped = _Timed(crop_blocks())
+        else:
+            cropped = _Timed(MouthTracker(self.crop_config, self.track_config).track(read, source=source))
+        state = {"n": 0, "detected": 0, "first": [], "check": None}
+
+        def crops_out():
+            for mc in cropped:
+                state["n"] += mc.n_frames
+                state["detected"] += int(mc.detected.sum())
+                if keep is not None:
+                    keep["crops"].append(mc.crops)
+                if state["check"] is None:
+                    state["first"].append(mc.crops)
+                    if sum(len(c) for c in state["first"]) >= self.chunk:
+                        first = np.concatenate(state["first"])[: self.chunk]
+                        state["check"] = self.check_crops(first, source=source) or False
+                        state["first"] = []
+                yield mc.crops
+
+        codes = _Timed(predict_stream(crops_out(), self._chunk_predictor(), chunk=self.chunk, overlap=self.overlap,
+                                      frames_per_video_frame=k))
+        d = self.target_config.drop_first
+        dec_time = [0.0]
+
+        def spectrogram_blocks():
+            tail = None  # the last drop_first frames, delayed into the next block (spectrogram_from_target)
+            for c in codes:
+                t0 = time.perf_counter()
+                target = decode(self.autoencoder, c)
+                spec = np.maximum(decompress(target, power=self.target_config.power), 0.0)
+                if d:
+                    spec = np.concatenate([np.repeat(spec[:1], d, axis=0) if tail is None else tail, spec])
+                    spec, tail = spec[:-d], spec[-d:]
+                if keep is not None:
+                    keep["codes"].append(c)
+                    keep["target"].append(target)
+                    keep["spectrogram"].append(spec)
+                dec_time[0] += time.perf_counter() - t0
+                yield spec
+
+        restarts: list = []
+
+        def on_chunk(res):
+            restarts.extend(res.restarts)
+            if keep is not None:
+                keep["errors"].append(res.errors)
+
+        p = self.target_config.auditory
+        audio = _Timed(aud2wav_stream(spectrogram_blocks(), chunk=self.audio_chunk, overlap=self.audio_overlap,
+                                      n_iter=self.n_iter, rng=derived_rng(self.seed, "recon", key), on_chunk=on_chunk,
+                                      **p.to_dict()))
+        t_sink = 0.0
+        for piece in audio:
+            t0 = time.perf_counter()
+            sink(piece)
+            t_sink += time.perf_counter() - t0
+        if state["check"] is None:  # fewer than `chunk` frames can only happen for a one-clip video
+            state["check"] = False
+        timings = {"read": t_head + read.seconds, "crop": cropped.seconds - read.seconds,
+                   "lipnet": codes.seconds - cropped.seconds, "decode": dec_time[0],
+                   "aud2wav": audio.seconds - codes.seconds - dec_time[0]}
+        if keep is None:
+            timings["write"] = t_sink
+        return {"timings": timings, "key": key, "check": state["check"] or None, "n_frames": state["n"],
+                "detection_rate": state["detected"] / max(state["n"], 1), "restart_list": restarts}
 
     def from_crops(self, crops, *, key: str | None = None, source: str | None = None) -> Reconstruction:
         """Reconstruct from mouth crops (T, S, S) made with the run's cropper.

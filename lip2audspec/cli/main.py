@@ -25,6 +25,7 @@ COMMANDS = {
     "train-autoencoder": ("train_autoencoder", "train the spectrogram autoencoder (same as train_autoencoder)"),
     "train-main": ("train_main", "train the lip network (same as train_main)"),
     "reconstruct": ("reconstruct", "speech from a silent video (or a folder of videos) with a trained lip network"),
+    "lipread": ("lipread", "the words spoken in a silent video (speech reconstructed, then recognised)"),
     "models": ("models", "list the bundled pretrained models, or print one's model card"),
     "evaluate": ("evaluate", "score a lip network on a prepared split (Corr2D, STOI, PESQ, word accuracy) and write a report"),
 }

@@ -1,7 +1,9 @@
 """``lip2audspec reconstruct VIDEO -m MODEL -o OUT.wav`` (or ``--batch DIR``): speech from silent video.
 
 ``MODEL`` is a lip network run folder or the name of a bundled model (``lip2audspec models``). A clip that
-does not look like the model's training data is still reconstructed, with a printed warning.
+does not look like the model's training data is still reconstructed, with a printed warning. Videos of any
+length are reconstructed as a stream in bounded memory (decode, track the mouth, predict and invert in
+overlapping chunks, write as it goes); ``--plot`` keeps the whole spectrogram in memory instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ def add_arguments(parser) -> None:
                         help="seed of aud2wav's random restarts, derived per clip (default 0; printed per clip)")
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], help="override the run's mouth cropper")
     parser.add_argument("--plot", help="also save the predicted spectrogram (png); with --batch: a folder")
+    parser.add_argument("--chunk", type=int, help="video frames per chunk on long videos (default: the training clip length)")
+    parser.add_argument("--overlap", type=int, default=24, help="video frames shared by consecutive chunks (default 24)")
+    parser.add_argument("--hop", type=int, default=1,
+                        help="frames between the window network's windows on long videos (default 1; 5: 5x faster)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -33,9 +39,9 @@ def run(args) -> int:
     if bool(args.video) == bool(args.batch):
         raise ParameterError("give either one VIDEO or --batch DIR")
     rec = reconstructor_for(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
-                            crop_method=args.cropper, seed=args.seed)
+                            crop_method=args.cropper, seed=args.seed, chunk=args.chunk, overlap=args.overlap, hop=args.hop)
     if args.video:
-        _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None)
+        _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None, progress=not args.quiet)
         return 0
     src = Path(args.batch)
     if not src.is_dir():
@@ -59,19 +65,23 @@ def run(args) -> int:
     return 0 if not failed else 1
 
 
-def _one(rec, video, out_wav, plot, *, quiet: bool = False) -> None:
-    res = rec.from_video(video)
-    rec.write(res, out_wav)
-    if res.check is not None and not res.check.ok:
-        print(f"warning: {video}: {res.check.message()}")
+def _one(rec, video, out_wav, plot, *, quiet: bool = False, progress: bool = False) -> None:
     if plot:
+        res = rec.from_video(video)
+        rec.write(res, out_wav)
         from ..plots import plot_auditory_spectrogram, save_figure
 
         ax = plot_auditory_spectrogram(res.spectrogram, frame_ms=rec.target_config.auditory.frame_ms,
                                        title=f"reconstructed from {video.name}")
         save_figure(ax.figure, plot)
+        seconds, restarts = len(res.audio) / res.sr, len(res.restarts)
+    else:
+        res = rec.stream(video, out_wav, progress=progress)
+        seconds, restarts = res.duration, res.restarts
+    if res.check is not None and not res.check.ok:
+        print(f"warning: {video}: {res.check.message()}")
     if not quiet:
         total = sum(res.timings.values())
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in res.timings.items())
-        print(f"{out_wav}: {len(res.audio) / res.sr:.2f} s of speech in {total:.2f} s ({stages}); seed {res.seed}, "
-              f"{len(res.restarts)} aud2wav restarts")
+        print(f"{out_wav}: {seconds:.2f} s of speech in {total:.2f} s ({stages}); seed {res.seed}, "
+              f"{restarts} aud2wav restarts")

@@ -14,6 +14,8 @@ probe_video(path) -> VideoInfo
     Decodable frame count, declared frame count, fps, size.
 read_video(path, *, gray=True, fps=None, max_frames=None, min_frames=1) -> Video
     Frames as uint8 arrays, optionally resampled in time to ``fps`` (nearest frame on timestamps).
+FrameStream(path, *, gray=True, fps=None, max_frames=None) / iter_frames(...)
+    The same frames decoded one at a time (bounded memory, any length); ``.blocks(n)`` for arrays.
 write_video(path, frames, *, fps)
     ``.mp4`` (mp4v), ``.mpg``/``.mpeg`` (MPEG-1) or ``.avi`` (MJPG), written atomically.
 frozen_frames(frames, *, tol=0.5)
@@ -27,6 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +38,7 @@ import numpy as np
 from ..errors import DataError, ParameterError
 from ..fileio import atomic_path, quiet_stderr
 
-__all__ = ["VideoInfo", "Video", "probe_video", "read_video", "write_video", "frozen_frames", "resample_indices",
+__all__ = ["VideoInfo", "Video", "FrameStream", "iter_frames", "probe_video", "read_video", "write_video", "frozen_frames", "resample_indices",
            "MPEG1_FPS"]
 
 log = logging.getLogger(__name__)
@@ -239,9 +242,137 @@ def resample_indices(n_frames: int, *, fps_in: float, fps_out: float) -> np.ndar
     return idx[idx < n_frames]
 
 
+class FrameStream:
+    """Frames of a video file decoded one at a time (bounded memory), optionally resampled in time.
+
+    Iterating yields uint8 frames, (H, W) gray or (H, W, 3) RGB, at ``fps`` (the requested rate, else the
+    file's), decoded lazily: a 30-minute 720p video never holds more than one frame. Each iteration
+    decodes the file again from the start. :func:`read_video` is this stream stacked into one array.
+
+    The path is checked and the file opened once on construction, so a missing, empty or unreadable
+    file fails here with the same :class:`DataError` as :func:`read_video`; a file whose first frame does
+    not decode fails when iterated.
+
+    Parameters
+    ----------
+    path : str or Path
+    gray : bool
+        True: (H, W) grayscale frames; False: (H, W, 3) RGB.
+    fps : float, optional
+        Resample in time to this rate by nearest-frame selection on timestamps (:func:`resample_indices`);
+        None keeps every decoded frame. A file without a usable declared rate is taken as 25 fps (warning).
+    max_frames : int, optional
+        Stop after this many output frames.
+
+    Attributes
+    ----------
+    path : Path
+    fps : float
+        Rate of the yielded frames.
+    source_fps : float
+        Declared rate (``nan`` if unknown).
+    declared_frames : int
+        Header frame count (0 if unknown; an estimate, see :func:`probe_video`).
+    width, height : int
+    source_frames, frames_out : int
+        Frames decoded and yielded by the last (or current) iteration.
+
+    Examples
+    --------
+    >>> stream = FrameStream("lecture.mp4", fps=25)                      # doctest: +SKIP
+    >>> for block in stream.blocks(250):                                 # doctest: +SKIP
+    ...     process(block)                                               # (<= 250, H, W) uint8
+    """
+
+    def __init__(self, path, *, gray: bool = True, fps: float | None = None, max_frames: int | None = None):
+        self.fps_out = _positive_number("fps", fps, allow_none=True)
+        self.max_frames = _count("max_frames", max_frames, allow_none=True)
+        self.gray = bool(gray)
+        self.path = _check_path(path)
+        cap = _open(self.path)
+        try:
+            self.source_fps, self.declared_frames, self.width, self.height = _declared(cap)
+        finally:
+            cap.release()
+        if math.isnan(self.source_fps):
+            log.warning("%s declares no usable frame rate; assuming 25 fps", self.path)
+        self.source_frames = 0
+        self.frames_out = 0
+
+    @property
+    def fps(self) -> float:
+        if self.fps_out is not None:
+            return self.fps_out
+        return 25.0 if math.isnan(self.source_fps) else self.source_fps
+
+    @property
+    def expected_frames(self) -> int:
+        """Output frames the header promises (an estimate; 0 if the header gives no count)."""
+        if not self.declared_frames:
+            return 0
+        fps_in = 25.0 if math.isnan(self.source_fps) else self.source_fps
+        n = self.declared_frames if self.fps_out is None else len(resample_indices(self.declared_frames, fps_in=fps_in,
+                                                                                   fps_out=self.fps_out))
+        return n if self.max_frames is None else min(n, self.max_frames)
+
+    def __iter__(self):
+        import cv2
+
+        cap = _open(self.path)
+        fps_in = 25.0 if math.isnan(self.source_fps) else self.source_fps
+        ratio = fps_in / self.fps_out if self.fps_out is not None else 1.0
+        code = cv2.COLOR_BGR2GRAY if self.gray else cv2.COLOR_BGR2RGB
+        limit = self.max_frames
+        self.source_frames = self.frames_out = 0
+        i = j = 0
+        try:
+            while limit is None or j < limit:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                if frame.ndim == 2:  # some backends give gray frames for gray streams
+                    frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+                conv = None
+                # emit source frame i for every output frame j whose nearest source frame is i
+                while math.floor(j * ratio + 0.5 + 1e-9) == i and (limit is None or j < limit):
+                    if conv is None:
+                        conv = cv2.cvtColor(frame, code)
+                    j += 1
+                    self.frames_out = j
+                    yield conv
+                i += 1
+                self.source_frames = i
+        finally:
+            cap.release()
+        if i == 0:
+            raise DataError(f"no frame of video {self.path} decodes (damaged or unsupported file; header says "
+                            f"{self.declared_frames} frames)")
+
+    def blocks(self, n: int):
+        """Yield the frames in arrays of ``n`` (the last one shorter): (n, H, W) or (n, H, W, 3) uint8."""
+        n = _count("n", n)
+        buf = []
+        for f in self:
+            buf.append(f)
+            if len(buf) == n:
+                yield np.stack(buf)
+                buf = []
+        if buf:
+            yield np.stack(buf)
+
+    def __repr__(self):
+        return (f"FrameStream({str(self.path)!r}, gray={self.gray}, fps={self.fps_out}, "
+                f"{self.width}x{self.height} at {self.source_fps:g} fps)")
+
+
+def iter_frames(path, *, gray: bool = True, fps: float | None = None, max_frames: int | None = None):
+    """Decode a video frame by frame: a :class:`FrameStream` (iterate it; ``.blocks(n)`` for arrays)."""
+    return FrameStream(path, gray=gray, fps=fps, max_frames=max_frames)
+
+
 def read_video(path, *, gray: bool = True, fps: float | None = None, max_frames: int | None = None,
                min_frames: int = 1) -> Video:
-    """Decode a video file into a uint8 array.
+    """Decode a video file into a uint8 array (:class:`FrameStream` stacked).
 
     Parameters
     ----------
@@ -273,55 +404,36 @@ def read_video(path, *, gray: bool = True, fps: float | None = None, max_frames:
     ParameterError
         Bad ``fps``, ``max_frames`` or ``min_frames``.
 
+    Notes
+    -----
+    Memory grows with the video (T x H x W bytes: 40 GB for 30 minutes of 720p gray); iterate a
+    :class:`FrameStream` instead for long videos.
+
     Examples
     --------
     >>> v = read_video("s1/bbaf2n.mpg", fps=25)          # doctest: +SKIP
     >>> v.frames.shape, v.fps                            # doctest: +SKIP
     ((75, 288, 360), 25.0)
     """
-    import cv2
-
     fps_out = _positive_number("fps", fps, allow_none=True)
     max_frames = _count("max_frames", max_frames, allow_none=True)
     min_frames = _count("min_frames", min_frames, lo=0)
-    path = _check_path(path)
-    cap = _open(path)
-    try:
-        src_fps, declared, _, _ = _declared(cap)
-        fps_in = src_fps
-        if math.isnan(fps_in):
-            log.warning("%s declares no usable frame rate; assuming 25 fps", path)
-            fps_in = 25.0
-        ratio = fps_in / fps_out if fps_out is not None else 1.0
-        code = cv2.COLOR_BGR2GRAY if gray else cv2.COLOR_BGR2RGB
-        out, i, j = [], 0, 0
-        while max_frames is None or len(out) < max_frames:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if frame.ndim == 2:  # some backends give gray frames for gray streams
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            conv = None
-            # emit source frame i for every output frame j whose nearest source frame is i
-            while math.floor(j * ratio + 0.5 + 1e-9) == i and (max_frames is None or len(out) < max_frames):
-                if conv is None:
-                    conv = cv2.cvtColor(frame, code)
-                out.append(conv)
-                j += 1
-            i += 1
-    finally:
-        cap.release()
-    if i == 0:
-        raise DataError(f"no frame of video {path} decodes (damaged or unsupported file; header says {declared} frames)")
+    stream = FrameStream(path, gray=gray, fps=fps_out, max_frames=max_frames)
+    out = list(stream)
     if len(out) < min_frames:
-        raise DataError(f"video {path} is too short: {len(out)} frames{f' at {fps_out:g} fps' if fps_out else ''}, "
+        raise DataError(f"video {stream.path} is too short: {len(out)} frames{f' at {fps_out:g} fps' if fps_out else ''}, "
                         f"at least {min_frames} needed")
     frames = np.stack(out) if out else np.zeros((0, 0, 0) if gray else (0, 0, 0, 3), np.uint8)
-    return Video(frames=frames, fps=fps_out if fps_out is not None else fps_in, path=path, source_fps=src_fps,
-                 source_frames=i)
+    return Video(frames=frames, fps=stream.fps, path=stream.path, source_fps=stream.source_fps,
+                 source_frames=stream.source_frames)
 
 
 # ---------------------------------------------------------------------------------------------- write
+def _check_frames(frames: np.ndarray, what: str) -> None:
+    if frames.dtype != np.uint8 or frames.ndim not in (3, 4) or (frames.ndim == 4 and frames.shape[3] != 3) or frames.shape[0] < 1:
+        raise ParameterError(f"{what} must be uint8 of shape (T, H, W) or (T, H, W, 3) with T >= 1, "
+                             f"got {frames.dtype} {frames.shape}")
+
 
 
 def write_video(path, frames, *, fps: float) -> Path:
@@ -332,8 +444,9 @@ def write_video(path, frames, *, fps: float) -> Path:
     path : str or Path
         ``.mp4``/``.m4v``/``.mov`` (MPEG-4 part 2, fourcc ``mp4v``), ``.mpg``/``.mpeg`` (MPEG-1, like GRID;
         only the frame rates in :data:`MPEG1_FPS`) or ``.avi`` (Motion-JPEG).
-    frames : array_like, uint8, shape (T, H, W) or (T, H, W, 3)
-        Grayscale or RGB frames, T >= 1. MPEG codecs want even H and W.
+    frames : array_like, uint8, shape (T, H, W) or (T, H, W, 3); or an iterator of such frames
+        Grayscale or RGB frames, T >= 1. MPEG codecs want even H and W. An iterator (e.g. a generator)
+        is written frame by frame, so a long video never has to fit in memory.
     fps : float
         Frame rate.
 
@@ -355,14 +468,24 @@ def write_video(path, frames, *, fps: float) -> Path:
     suffix = path.suffix.lower()
     if suffix not in _WRITER_CODECS:
         raise ParameterError(f"video suffix must be one of {sorted(_WRITER_CODECS)}, got {path.name!r}")
-    frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim not in (3, 4) or (frames.ndim == 4 and frames.shape[3] != 3) or frames.shape[0] < 1:
-        raise ParameterError(f"frames must be uint8 of shape (T, H, W) or (T, H, W, 3) with T >= 1, "
-                             f"got {frames.dtype} {frames.shape}")
     if _WRITER_CODECS[suffix] == "PIM1" and not any(abs(fps - f) < 1e-3 for f in MPEG1_FPS):
         raise ParameterError(f"MPEG-1 (.mpg) allows only the frame rates {[round(f, 3) for f in MPEG1_FPS]}, got {fps:g}; "
                              "use .mp4 for other rates")
-    h, w = frames.shape[1:3]
+    if isinstance(frames, Iterator):  # a stream: check the first frame, write the rest as they come
+        import itertools
+
+        first = next(frames, None)
+        if first is None:
+            raise ParameterError("frames must hold at least one frame, got an empty iterator")
+        first = np.asarray(first)
+        shape = first.shape
+        _check_frames(first[None], "frames")
+        frames = itertools.chain([first], frames)
+    else:
+        frames = np.asarray(frames)
+        _check_frames(frames, "frames")
+        shape = frames.shape[1:]
+    h, w = shape[:2]
     with atomic_path(path) as tmp:
         with quiet_stderr():
             wr = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*_WRITER_CODECS[suffix]), fps, (int(w), int(h)))
@@ -370,6 +493,8 @@ def write_video(path, frames, *, fps: float) -> Path:
             raise DataError(f"OpenCV cannot open a {_WRITER_CODECS[suffix]} writer for {path} ({w}x{h} at {fps:g} fps)")
         try:
             for f in frames:
+                if f.shape != shape or f.dtype != np.uint8:
+                    raise ParameterError(f"every frame must be uint8 of shape {shape}, got {f.dtype} {f.shape}")
                 wr.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) if f.ndim == 2 else cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
         finally:
             wr.release()
