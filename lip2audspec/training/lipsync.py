@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import ParameterError
 from .config import TrainConfig
 from .fit import _fit
-from .lipsync_data import FaceData, FaceWindows, _faces_file, face_window_dataset
+from .lipsync_data import FaceWindows, _faces_file, face_window_dataset, load_faces
 from .runs import RunDir, load_keras_model
 
 __all__ = ["train_lipsync", "load_expert", "lipsync_run_config"]
@@ -57,13 +57,15 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
 
     Parameters
     ----------
-    faces : str or Path
-        A face dataset (``faces.h5`` or its folder, :func:`~lip2audspec.training.lipsync_data.build_face_dataset`);
-        with ``resume`` may be None (taken from the run).
+    faces : str or Path, or a list of them
+        Face dataset(s) (``faces.h5`` or its folder, :func:`~lip2audspec.training.lipsync_data.build_face_dataset`;
+        several are pooled, e.g. synthetic + real s1); with ``resume`` may be None (taken from the run).
     run_dir : str or Path
     expert_run : str or Path, optional
         Run folder (or ``.keras``) of the frozen lip-sync expert for the sync loss (an ``audspec`` SyncNet
-        with the generator's window). None: no sync loss (logged). On resume: the run's own.
+        with the generator's window). None: no sync loss (logged). On resume: the run's own, unless one is
+        given (e.g. a run pre-trained on L1 alone continues with the sync loss, as Wav2Lip switches it on
+        late); the change is recorded in ``config.json``.
     preset : {"small", "paper"}
         Model preset and optimiser defaults.
     model_config : Wav2LipConfig, optional
@@ -87,8 +89,18 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
     if resume:
         model_config, saved, doc = lipsync_run_config(run_dir)
         train_config = saved if train_config is None else train_config.resolved(saved.to_dict())
-        faces = faces or doc["data"]["path"]
-        expert_run = doc.get("expert_run")
+        faces = faces or doc.get("faces_paths") or doc["data"]["path"]
+        if expert_run is None:
+            expert_run = doc.get("expert_run")
+        elif str(Path(expert_run).resolve()) != doc.get("expert_run"):
+            from ..fileio import write_json_atomic
+
+            log.info("%s: sync expert %s -> %s from epoch %d", run_dir, doc.get("expert_run"), expert_run,
+                     RunDir(run_dir).state().get("epoch", 0))
+            doc = {**doc, "expert_run": str(Path(expert_run).resolve()),
+                   "expert_history": [*doc.get("expert_history", []), {"from_epoch": RunDir(run_dir).state().get("epoch", 0),
+                                                                       "expert_run": str(Path(expert_run).resolve())}]}
+            write_json_atomic(RunDir(run_dir).file(RunDir.CONFIG), doc)
     else:
         model_config = model_config if model_config is not None else wav2lip_preset(preset)
         train_config = (train_config or TrainConfig(steps_per_epoch=100)).resolved(WAV2LIP_PRESETS[preset]["training"])
@@ -98,9 +110,10 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
         raise ParameterError(f"model_config must be a Wav2LipConfig, got {type(model_config).__name__}")
     if faces is None:
         raise ParameterError("faces (the face dataset) is required for a new run")
-    path = _faces_file(faces)
-    train = FaceData(path, train_config.train_split, max_clips=train_config.max_train_clips)
-    val = FaceData(path, train_config.val_split)
+    paths = [str(_faces_file(f).resolve()) for f in ([faces] if isinstance(faces, (str, Path)) else faces)]
+    path = paths[0]
+    train = load_faces(paths, train_config.train_split, max_clips=train_config.max_train_clips)
+    val = load_faces(paths, train_config.val_split)
     if train.faces.shape[2] != model_config.face_size:
         raise ParameterError(f"the face dataset has {train.faces.shape[2]} px faces; the model wants {model_config.face_size} "
                              f"(build the faces at that size, or set face_size)")
@@ -123,7 +136,7 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
     def attach(model):
         model.attach_expert(expert)
 
-    extra = {"expert_run": str(Path(expert_run).resolve()) if expert_run is not None else None,
+    extra = {"faces_paths": paths, "expert_run": str(Path(expert_run).resolve()) if expert_run is not None else None,
              "faces": {k: train.info[k] for k in ("face_size", "scale", "prepared", "grid_dir")}}
     return _fit("wav2lip", data_path=path, spec=spec, run_dir=run_dir, model_config=model_config, train_config=train_config,
                 resume=resume, overwrite=overwrite, build=Wav2Lip, make_datasets=make_datasets, extra=extra, on_model=attach)

@@ -28,7 +28,7 @@ from ..errors import DataError, ParameterError
 from ..fileio import atomic_path
 from .pipelines import EpochCounter
 
-__all__ = ["FACES_FILE", "build_face_dataset", "FaceData", "FaceWindows", "face_window_dataset", "frame_audio_windows",
+__all__ = ["FACES_FILE", "build_face_dataset", "FaceData", "load_faces", "FaceWindows", "face_window_dataset", "frame_audio_windows",
            "to_generator_inputs"]
 
 log = logging.getLogger(__name__)
@@ -184,6 +184,32 @@ class FaceData:
 
     def __len__(self) -> int:
         return len(self.faces)
+
+    @classmethod
+    def union(cls, parts) -> "FaceData":
+        """One :class:`FaceData` holding the clips of several (same face size, frames and audio channels),
+        e.g. the synthetic corpus and real GRID s1 together."""
+        parts = list(parts)
+        if not parts:
+            raise ParameterError("FaceData.union needs at least one part")
+        shapes = {(p.faces.shape[1:], p.spec.shape[1:], p.k) for p in parts}
+        if len(shapes) > 1:
+            raise DataError(f"face datasets differ in frames, face size or audio features: {sorted(map(str, shapes))}")
+        if len(parts) == 1:
+            return parts[0]
+        out = object.__new__(cls)
+        out.info = dict(parts[0].info, parts=[p.info for p in parts])
+        for name in ("faces", "spec", "boxes", "ids", "speakers"):
+            setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+        out.path, out.k = parts[0].path, parts[0].k
+        return out
+
+
+def load_faces(paths, split: str | None = None, *, max_clips: int | None = None) -> FaceData:
+    """:class:`FaceData` of one face dataset or the union of several (``max_clips`` per dataset)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return FaceData.union(FaceData(p, split, max_clips=max_clips) for p in paths)
 
 
 def frame_audio_windows(spec, *, n_frames: int, k: int = 4, frames: int = 20) -> np.ndarray:
