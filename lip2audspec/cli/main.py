@@ -26,6 +26,8 @@ COMMANDS = {
     "train-main": ("train_main", "train the lip network (same as train_main)"),
     "reconstruct": ("reconstruct", "speech from a silent video (or a folder of videos) with a trained lip network"),
     "models": ("models", "list the bundled pretrained models, or print one's model card"),
+    "lipsync": ("lipsync", "make a face video say any speech with a trained Wav2Lip generator (mp4 with audio)"),
+    "train-lipsync": ("train_lipsync", "train the Wav2Lip speech-to-lip generator against a frozen lip-sync expert"),
     "evaluate": ("evaluate", "score a lip network on a prepared split (Corr2D, STOI, PESQ, word accuracy) and write a report"),
 }
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import DataError, ParameterError
 
-__all__ = ["face_boxes", "crop_faces", "mouth_region", "paste_faces", "locate_mouths", "blend_mask"]
+__all__ = ["face_boxes", "mouth_boxes_from_faces", "crop_faces", "mouth_region", "paste_faces", "locate_mouths", "blend_mask"]
 
 
 def _boxes(boxes, what: str = "boxes") -> np.ndarray:
@@ -74,6 +74,20 @@ def face_boxes(mouth_boxes, *, scale: float = 2.0) -> np.ndarray:
     side = float(scale) * m
     fcy = cy + side / 4 - side / 2  # mouth centre at 3/4 of the face height
     return np.stack([cx - side / 2, fcy - side / 2, cx + side / 2, fcy + side / 2], axis=1)
+
+
+def mouth_boxes_from_faces(boxes, *, scale: float = 2.0) -> np.ndarray:
+    """The inverse of :func:`face_boxes`: the mouth boxes the face boxes were made from.
+
+    >>> mouth_boxes_from_faces(face_boxes([[40, 60, 60, 80]])).tolist()
+    [[40.0, 60.0, 60.0, 80.0]]
+    """
+    b = _boxes(boxes)
+    side = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    m = side / float(scale)
+    cx = (b[:, 0] + b[:, 2]) / 2
+    cy = b[:, 1] + 0.75 * side
+    return np.stack([cx - m / 2, cy - m / 2, cx + m / 2, cy + m / 2], axis=1)
 
 
 def _affine(box, size: int) -> np.ndarray:

@@ -172,9 +172,11 @@ class FaceData:
                         raise DataError(f"{path} has no split {split!r} (has {have})")
                     idx = np.sort(h[f"splits/{split}"][:])
                 idx = idx if max_clips is None else idx[:max_clips]
-                self.faces = h["faces"][idx] if len(idx) else np.zeros((0,) + h["faces"].shape[1:], np.uint8)
-                self.spec = h["spec"][idx].astype(np.float32)
-                self.boxes = h["boxes"][idx]
+                # one chunk (clip) at a time: h5py's fancy indexing over gzip chunks is very slow
+                self.faces = np.stack([h["faces"][i] for i in idx]) if len(idx) else np.zeros((0,) + h["faces"].shape[1:], np.uint8)
+                spec, boxes = h["spec"][:], h["boxes"][:]
+                self.spec = spec[idx].astype(np.float32)
+                self.boxes = boxes[idx]
                 self.ids = np.array([s.decode() if isinstance(s, bytes) else s for s in h["ids"][idx]])
                 self.speakers = np.array([s.decode() if isinstance(s, bytes) else s for s in h["speakers"][idx]])
         except (OSError, KeyError) as exc:
