@@ -26,6 +26,8 @@ COMMANDS = {
     "train-main": ("train_main", "train the lip network (same as train_main)"),
     "reconstruct": ("reconstruct", "speech from a silent video (or a folder of videos) with a trained lip network"),
     "models": ("models", "list the bundled pretrained models, or print one's model card"),
+    "train-sync": ("train_sync", "train the SyncNet lip-sync expert (LSE-D / LSE-C, AV offsets)"),
+    "sync": ("sync", "AV offset, LSE-D and LSE-C of a talking-face video with the lip-sync expert"),
     "evaluate": ("evaluate", "score a lip network on a prepared split (Corr2D, STOI, PESQ, word accuracy) and write a report"),
 }
 

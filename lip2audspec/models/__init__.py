@@ -7,6 +7,8 @@
 * Configurations are frozen dataclasses on :class:`lip2audspec.config.Config` (:class:`AutoencoderConfig`,
   :class:`LipNetConfig`) with the ``paper`` and ``small`` presets in :data:`PRESETS` (each preset also
   carries its per-family optimiser defaults as data, :attr:`ModelPreset.training`).
+* :class:`SyncNet` / :func:`build_syncnet`: the lip-sync expert (mouth window and audio window ->
+  embeddings; :mod:`lip2audspec.models.syncnet`, LSE scores in :mod:`lip2audspec.sync`).
 * :class:`ConfiguredModel`: the base of every model family (config in, ``get_config`` mirrors it,
   ``compile_for_training(learning_rate=...)``, ``infer`` and ``compute_losses`` hooks).
 
@@ -40,6 +42,7 @@ from .layers import (  # noqa: E402
     pearson_correlation,
 )
 from .lipnet import LipNet, build_lipnet  # noqa: E402
+from .syncnet import SyncNet, SyncNetConfig, build_syncnet, syncnet_preset  # noqa: E402
 
 __all__ = [
     "config_class",
@@ -62,4 +65,8 @@ __all__ = [
     "RandomFlipOrNoise",
     "frame_correlation",
     "pearson_correlation",
+    "SyncNet",
+    "SyncNetConfig",
+    "build_syncnet",
+    "syncnet_preset",
 ]
