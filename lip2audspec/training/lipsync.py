@@ -71,7 +71,7 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
     model_config : Wav2LipConfig, optional
         Default: the preset's (``face_size`` must match the face dataset).
     train_config : TrainConfig, optional
-        ``steps_per_epoch`` is the number of batches drawn per epoch (default 100); ``max_train_clips``
+        On resume only its ``epochs``, ``verbose`` and ``steps_per_epoch`` (if set) apply. ``steps_per_epoch`` is the number of batches drawn per epoch (default 100); ``max_train_clips``
         limits the training clips.
     resume, overwrite
         As :func:`~lip2audspec.training.train_lipnet`.
@@ -88,7 +88,11 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
 
     if resume:
         model_config, saved, doc = lipsync_run_config(run_dir)
-        train_config = saved if train_config is None else train_config.resolved(saved.to_dict())
+        if train_config is not None:  # a resumed run keeps its settings; only how long and how loud change
+            train_config = saved.replace(epochs=train_config.epochs, verbose=train_config.verbose,
+                                         steps_per_epoch=train_config.steps_per_epoch or saved.steps_per_epoch)
+        else:
+            train_config = saved
         faces = faces or doc.get("faces_paths") or doc["data"]["path"]
         if expert_run is None:
             expert_run = doc.get("expert_run")
