@@ -387,3 +387,37 @@ def save_figure(fig, path) -> Path:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
     return path
+
+
+def plot_sync_distances(score, path=None, *, ax=None, title: str | None = None):
+    """Mean embedding distance per audio offset of a :class:`lip2audspec.sync.SyncScore` (``lip2audspec sync --plot``).
+
+    The minimum is LSE-D at the detected offset (positive = audio late); the dashed line is the median,
+    LSE-C the gap between the two. Our expert's values are not comparable with published LSE figures.
+
+    Parameters
+    ----------
+    score : SyncScore
+    path : str or Path, optional
+        Save the figure there (PNG) and close it.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes, or the saved Path when ``path`` is given
+    """
+    d = np.asarray(score.mean_distances, float)
+    shifts = np.arange(len(d)) - (len(d) - 1) // 2
+    ax = _axes(ax, (6, 3))
+    fig = ax.figure
+    ax.plot(shifts, d, marker="o", ms=3)
+    med = float(np.sort(d)[(len(d) - 1) // 2])
+    ax.axhline(med, ls="--", c="grey", lw=1, label=f"median (LSE-C {score.lse_c:.3f})")
+    ax.plot([score.offset_frames], [score.lse_d], "r*", ms=12, label=f"offset {score.offset_frames:+d} (LSE-D {score.lse_d:.3f})")
+    ax.set_xlabel("audio offset (video frames; positive = audio late)")
+    ax.set_ylabel("mean distance")
+    ax.set_title(title or "lip-sync distance per offset")
+    ax.legend(fontsize=8)
+    if path is not None:
+        return save_figure(fig, path)
+    return ax

@@ -15,6 +15,9 @@ def add_arguments(parser) -> None:
                         help="seed of aud2wav's random restarts, derived per clip (default 0; recorded in report.json)")
     parser.add_argument("--grid-dir", help="GRID folder with the original audio (default: from the dataset manifest)")
     parser.add_argument("--screenshot", action="store_true", help="also render index.html to screenshot.png with headless Chromium")
+    parser.add_argument("--sync-model", default="default",
+                        help="lip-sync expert for the LSE-D / LSE-C columns (run folder or bundled name; default: the "
+                             "bundled one if any; 'none': no sync scores)")
     parser.add_argument("--quiet", action="store_true")
 
 
@@ -25,7 +28,8 @@ def run(args) -> int:
 
     doc = evaluate(args.model, args.data, out=args.out, split=args.split, n_iter=args.iterations,
                    clips_per_speaker=args.clips_per_speaker, report_clips=args.report_clips, grid_dir=args.grid_dir,
-                   seed=args.seed, progress=not args.quiet)
+                   seed=args.seed, progress=not args.quiet,
+                   sync_model=None if args.sync_model == "none" else args.sync_model)
     print(_summary_text(doc))
     print(f"report: {Path(args.out).resolve() / 'index.html'}")
     if args.screenshot:
@@ -45,6 +49,10 @@ def _summary_text(doc: dict) -> str:
         m = conds.get(cond, {}).get("metrics", {})
         vals = ", ".join(f"{k} {format_ci(v['mean'], v.get('ci'))}" for k, v in m.items() if v.get("mean") is not None)
         lines.append(f"{cond:9s} {vals}")
+    sync = [f"{c} LSE-D {conds[c]['metrics']['lse_d']['mean']:.3f} / LSE-C {conds[c]['metrics']['lse_c']['mean']:.3f}"
+            for c in ("original", "recon") if "lse_d" in (conds.get(c) or {}).get("metrics", {})]
+    if sync:
+        lines.append("lip sync: " + ", ".join(sync) + " (our SyncNet expert: not comparable with published LSE values)")
     acc = [f"{c} {format_ci(conds[c]['words']['accuracy'], conds[c]['words'].get('ci'), percent=True)}"
            for c in ("original", "oracle", "recon") if (conds.get(c) or {}).get("words")]
     b = doc.get("bootstrap")

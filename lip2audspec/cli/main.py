@@ -27,6 +27,10 @@ COMMANDS = {
     "reconstruct": ("reconstruct", "speech from a silent video (or a folder of videos) with a trained lip network"),
     "lipread": ("lipread", "the words spoken in a silent video (speech reconstructed, then recognised)"),
     "models": ("models", "list the bundled pretrained models, or print one's model card"),
+    "lipsync": ("lipsync", "make a face video say any speech with a trained Wav2Lip generator (mp4 with audio)"),
+    "train-lipsync": ("train_lipsync", "train the Wav2Lip speech-to-lip generator against a frozen lip-sync expert"),
+    "train-sync": ("train_sync", "train the SyncNet lip-sync expert (LSE-D / LSE-C, AV offsets)"),
+    "sync": ("sync", "AV offset, LSE-D and LSE-C of a talking-face video with the lip-sync expert"),
     "evaluate": ("evaluate", "score a lip network on a prepared split (Corr2D, STOI, PESQ, word accuracy) and write a report"),
 }
 

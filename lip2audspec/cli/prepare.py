@@ -33,6 +33,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", help="a config.json of an earlier run to reuse (overrides the options above)")
     parser.add_argument("--overwrite", action="store_true", help="discard a per-clip cache made with other settings")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = parser.add_argument_group("AV sync (lip-sync expert; offsets in video frames, positive = audio late)")
+    g.add_argument("--sync-check", action="store_true", help="measure every clip's AV offset and confidence (LSE-C) "
+                   "into the manifest and report")
+    g.add_argument("--sync-correct", action="store_true", help="shift each clip's audio target by its detected offset "
+                   "(implies --sync-check)")
+    g.add_argument("--sync-model", default="sync-s1", help="lip-sync expert: bundled name or train-sync run (default sync-s1)")
+    g.add_argument("--sync-max-offset", type=int, default=3, help="offsets up to this are never excluded (default 3)")
+    g.add_argument("--sync-min-confidence", type=float, default=0.0,
+                   help="exclude clips beyond --sync-max-offset whose LSE-C is below this (default 0: none)")
 
 
 def build_config(args):
@@ -64,9 +73,23 @@ def run(args) -> int:
     from ..data.prepare import prepare_grid
 
     summary = prepare_grid(args.grid_dir, args.out, speakers=args.speakers, config=build_config(args),
-                           workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+                           workers=args.workers, overwrite=args.overwrite, progress=not args.quiet,
+                           sync_check=_sync_check(args))
     print(f"{summary['dataset']}: {summary['clips']} clips ({summary['excluded']} excluded, {len(summary['padded'])} "
           f"padded; speech from the {summary['audio_source']} files; details in {args.out}/report.md)")
     for name, n in summary["splits"].items():
         print(f"  {name:12s} {n:5d} clips  {summary['windows'][name]:6d} windows")
     return 0
+
+
+def _sync_check(args):
+    """``(SyncCheckConfig, measure)`` for prepare_grid, or None without --sync-check / --sync-correct."""
+    if not (getattr(args, "sync_check", False) or getattr(args, "sync_correct", False)):
+        return None
+    from ..data.sync_check import SyncCheckConfig
+    from ..sync import SyncExpert
+
+    expert = SyncExpert.load(args.sync_model)
+    cfg = SyncCheckConfig(expert=str(args.sync_model), correct=bool(args.sync_correct), max_offset=args.sync_max_offset,
+                          min_confidence=args.sync_min_confidence)
+    return cfg, expert.measure_prepared

@@ -309,7 +309,7 @@ def _check_work_config(work: Path, config: PrepareConfig, *, overwrite: bool) ->
 
 
 def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | None = None, workers: int = 1,
-                 overwrite: bool = False, progress: bool = True, max_clips: int | None = None) -> dict:
+                 overwrite: bool = False, progress: bool = True, max_clips: int | None = None, sync_check=None) -> dict:
     """Prepare a GRID-layout folder into ``out_dir/dataset.h5`` (see the module docstring).
 
     Parameters
@@ -329,6 +329,10 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     max_clips : int, optional
         Process at most this many clips (per speaker order) in this call and stop before assembling;
         a later call resumes (used to test interruption).
+    sync_check : (SyncCheckConfig, callable), optional
+        AV-sync check before assembling (``prepare --sync-check``): the rules and the expert's
+        ``measure(crops, spec, audio)`` function (:mod:`lip2audspec.data.sync_check`); offsets and
+        confidences go to the manifest (``sync``) and the report.
 
     Returns
     -------
@@ -386,7 +390,7 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     _execute(jobs, config, workers=workers, progress=progress)
     if max_clips is not None and next(_pending(layout, speakers, work), None) is not None:
         return {"status": "interrupted", "done": done + len(jobs)}
-    return _assemble(out, work, layout, speakers, config, grid_dir)
+    return _assemble(out, work, layout, speakers, config, grid_dir, sync_check=sync_check)
 
 
 def resolve_audio_source(layout, speakers, audio_source: str = "auto") -> str:
@@ -498,7 +502,7 @@ def _with_mask_boxes(config: PrepareConfig, layout, speakers) -> PrepareConfig:
     return config.replace(crop=config.crop.replace(mask_boxes=boxes))
 
 
-def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, grid_dir) -> dict:
+def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, grid_dir, sync_check=None) -> dict:
     clips, excluded, timings, padded, no_align = [], [], {}, [], []
     for spk in speakers:
         for utt in layout.utterances(spk):
@@ -520,6 +524,9 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
                 ok_path.unlink(missing_ok=True)
                 raise DataError(f"cached result {ok_path} is unreadable ({exc}); it was removed, rerun to redo it") from exc
             clips.append({"id": utt, "speaker": spk, **clip})
+    sync_doc = _sync_check(clips, excluded, work, layout, config, sync_check) if sync_check is not None else None
+    if sync_check is not None:
+        clips = sync_doc.pop("kept")
     if not clips:
         raise DataError(f"no valid clips among {len(excluded)} in {grid_dir}; see the reasons in {work}")
     spk_ids = ([c["speaker"] for c in clips], [c["id"] for c in clips])
@@ -560,6 +567,8 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
         "versions": _versions(),
         "seconds_per_clip": {k: float(np.mean(v)) for k, v in timings.items()},
     }
+    if sync_doc is not None:
+        manifest["sync"] = sync_doc
     h5_path = write_dataset(out / "dataset.h5", clips, splits=splits, manifest=manifest, spec=spec)
     write_json_atomic(out / "manifest.json", manifest)
     config.save_json(out / "config.json")
@@ -575,6 +584,21 @@ def _assemble(out: Path, work: Path, layout, speakers, config: PrepareConfig, gr
             "exclusions": excluded, "audio_source": config.audio_source, "padded": padded, "no_alignment": no_align,
             "split_lists": split_info, "splits": manifest["counts"]["splits"], "windows": manifest["counts"]["windows"],
             "seconds_per_clip": manifest["seconds_per_clip"]}
+
+
+def _sync_check(clips, excluded, work, layout, config: PrepareConfig, sync_check) -> dict:
+    """Run the AV-sync check (:func:`lip2audspec.data.sync_check.apply_sync_check`) on the assembled clips."""
+    from .sync_check import apply_sync_check
+
+    sc_config, measure = sync_check
+
+    def audio_for(spk, utt):
+        return clip_audio(layout.clip_paths(spk, utt), source=config.audio_source, n_video_frames=config.n_frames,
+                          config=config.target)
+
+    kept, records = apply_sync_check(clips, excluded, measure=measure, config=sc_config, work=work, audio_for=audio_for,
+                                     frames_per_video_frame=config.target.frames_per_video_frame)
+    return {"config": sc_config.to_dict(), "clips": records, "kept": kept}
 
 
 def _report(manifest: dict, excluded: list) -> str:
@@ -600,5 +624,9 @@ def _report(manifest: dict, excluded: list) -> str:
     if excluded:
         lines += ["", "## Excluded clips", "", "| speaker | id | stage | reason |", "|---|---|---|---|"]
         lines += [f"| {e['speaker']} | {e['id']} | {e['stage']} | {e['reason']} |" for e in excluded]
+    if manifest.get("sync"):
+        from .sync_check import sync_report_lines
+
+        lines += sync_report_lines(manifest["sync"])
     lines += ["", "![crops](crops_preview.png)", ""]
     return "\n".join(lines)

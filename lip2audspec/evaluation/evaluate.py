@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 
 
 def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int = 20, clips_per_speaker: int | None = None,
-             report_clips: int = 3, autoencoder_run=None, grid_dir=None, seed: int = 0, progress: bool = True) -> dict:
+             report_clips: int = 3, autoencoder_run=None, grid_dir=None, seed: int = 0, progress: bool = True,
+             sync_model="default") -> dict:
     """Evaluate a lip-network run and write a report folder.
 
     Parameters
@@ -74,6 +75,11 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
         ``(seed, condition, "<speaker>/<id>")``; recorded in ``report.json`` and the report headers.
     progress : bool
         Progress bar over the clips.
+    sync_model : str, Path or None
+        Lip-sync expert (:class:`lip2audspec.sync.SyncExpert`: a train-sync run or bundled name) that scores
+        LSE-D / LSE-C of the original audio and of the reconstruction, each with the clip's mouth crops
+        (``"default"``: the bundled expert when there is one; None: no sync scores). A reconstruction in
+        sync scores close to the original.
 
     Returns
     -------
@@ -97,6 +103,7 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
     tcfg = rec.target_config
     p = tcfg.auditory
     recognizer = GridRecognizer()
+    expert = _sync_expert(sync_model)
     results, timings = [], []
     restarts = {"oracle": 0, "recon": 0}
     with GridDataset(path) as ds:
@@ -137,6 +144,12 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
                 "oracle": score_condition(original, oracle, sr=p.sr, ref_spec=true_target, deg_spec=oracle_target),
                 "recon": score_condition(original, r.audio, sr=p.sr, ref_spec=true_target, deg_spec=r.target),
             }
+            if expert is not None:
+                crops = ds.array("crops", int(i))
+                sync = {"original": expert.score_audio(crops, original, sr=p.sr),
+                        "recon": expert.score_audio(crops, r.audio, sr=p.sr)}
+                metrics["original"] = {"lse_d": sync["original"].lse_d, "lse_c": sync["original"].lse_c}
+                metrics["recon"].update(lse_d=sync["recon"].lse_d, lse_c=sync["recon"].lse_c)
             words = {"original": recognizer.recognize(original, sr=p.sr), "oracle": recognizer.recognize(oracle, sr=p.sr),
                      "recon": recognizer.recognize(r.audio, sr=p.sr)}
             results.append(ClipResult(
@@ -151,8 +164,32 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
             "aud2wav_restarts": restarts,
             "spectrogram_domain": f"compressed (power {tcfg.power}) auditory spectrogram, as trained",
             "pesq": "narrow-band at 8 kHz (P.862 + P.862.1) and wide-band at 16 kHz (P.862.2)",
+            "sync_expert": None if expert is None else {"source": expert.source, "features": expert.audio_features,
+                                                         "note": _sync_note()},
             "seconds_per_clip_from_crops": {k: float(np.median([t[k] for t in timings])) for k in timings[0]}}
     doc = write_report(out, results, title=f"Lip2AudSpec evaluation: {split}", clips=report_clips, meta=meta)
     doc = {"seed": seed, **doc}  # also at the top level of report.json, where scripts look first
     write_json_atomic(Path(out) / "report.json", doc)
     return doc
+
+
+def _sync_note() -> str:
+    from ..sync import NOT_COMPARABLE
+
+    return NOT_COMPARABLE
+
+
+def _sync_expert(sync_model):
+    """The lip-sync expert of the report, or None (``sync_model=None``, or ``"default"`` without a bundled one)."""
+    if sync_model is None:
+        return None
+    from ..sync import DEFAULT_EXPERT, SyncExpert
+
+    if sync_model == "default":
+        from ..pretrained import bundles
+
+        if DEFAULT_EXPERT not in bundles.available():
+            log.info("no bundled lip-sync expert: the report has no LSE-D / LSE-C")
+            return None
+        sync_model = DEFAULT_EXPERT
+    return SyncExpert.load(sync_model)

@@ -37,6 +37,8 @@ METRIC_LABELS = {
     "estoi": "ESTOI",
     "pesq_nb": "PESQ-NB",
     "pesq_wb": "PESQ-WB",
+    "lse_d": "LSE-D*",
+    "lse_c": "LSE-C*",
 }
 _SPEC_TITLES = {"true": "true", "oracle": "oracle", "recon": "reconstructed"}
 

@@ -53,13 +53,18 @@ __all__ = ["CONDITIONS", "METRICS", "SPEC_KINDS", "MISSING", "ClipResult", "scor
 
 CONDITIONS = ("original", "oracle", "recon")
 SPEC_KINDS = ("true", "oracle", "recon")
-METRICS = ("corr2d", "stoi", "estoi", "pesq_nb", "pesq_wb")
+METRICS = ("corr2d", "stoi", "estoi", "pesq_nb", "pesq_wb", "lse_d", "lse_c")
 METRIC_NOTES = {
     "corr2d": "2-D correlation of auditory spectrograms (MATLAB corr2), the Lip2AudSpec paper's measure",
     "stoi": "Short-Time Objective Intelligibility (pystoi, 10 kHz), 0..1",
     "estoi": "Extended STOI (pystoi), 0..1",
     "pesq_nb": "PESQ narrow-band, ITU-T P.862 + P.862.1 MOS-LQO, audio resampled to 8 kHz, -0.5..4.55",
     "pesq_wb": "PESQ wide-band, ITU-T P.862.2, audio at 16 kHz, -0.5..4.64",
+    "lse_d": "LSE-D: mean lip-sync distance at the best AV offset (lip2audspec.sync; our own SyncNet expert, so not "
+             "comparable with published LSE-D); of the original audio and of the reconstruction with the clip's video; lower = "
+             "better sync",
+    "lse_c": "LSE-C: median minus minimum of the mean lip-sync distance over offsets -15..+15 (our expert; not comparable "
+             "with published LSE-C); higher = more confidently in sync",
     "word_accuracy": "fraction of the 6 GRID word slots recognised correctly by pocketsphinx with a GRID JSGF grammar",
 }
 CONDITION_LABELS = {"original": "original audio", "oracle": "oracle aud2wav(wav2aud(x))", "recon": "reconstruction"}

@@ -4,9 +4,13 @@
   sigmoid bottleneck codes are the lip network's targets (``model.encoder``, ``model.decoder``).
 * :class:`LipNet` / :func:`build_lipnet`: window of mouth crops ``(window, S, S, 3)`` -> the window's
   codes ``(4 * window, D)``.
+* :class:`Wav2Lip` / :func:`build_wav2lip`: speech-driven lip generation (Wav2Lip, Prajwal et al. 2020),
+  with its ``paper`` / ``small`` presets in :data:`WAV2LIP_PRESETS`.
 * Configurations are frozen dataclasses on :class:`lip2audspec.config.Config` (:class:`AutoencoderConfig`,
   :class:`LipNetConfig`) with the ``paper`` and ``small`` presets in :data:`PRESETS` (each preset also
   carries its per-family optimiser defaults as data, :attr:`ModelPreset.training`).
+* :class:`SyncNet` / :func:`build_syncnet`: the lip-sync expert (mouth window and audio window ->
+  embeddings; :mod:`lip2audspec.models.syncnet`, LSE scores in :mod:`lip2audspec.sync`).
 * :class:`ConfiguredModel`: the base of every model family (config in, ``get_config`` mirrors it,
   ``compile_for_training(learning_rate=...)``, ``infer`` and ``compute_losses`` hooks).
 
@@ -40,6 +44,8 @@ from .layers import (  # noqa: E402
     pearson_correlation,
 )
 from .lipnet import LipNet, build_lipnet  # noqa: E402
+from .wav2lip import WAV2LIP_PRESETS, Wav2Lip, Wav2LipConfig, build_wav2lip, wav2lip_preset  # noqa: E402
+from .syncnet import SyncNet, SyncNetConfig, build_syncnet, syncnet_preset  # noqa: E402
 
 __all__ = [
     "config_class",
@@ -62,4 +68,13 @@ __all__ = [
     "RandomFlipOrNoise",
     "frame_correlation",
     "pearson_correlation",
+    "Wav2LipConfig",
+    "WAV2LIP_PRESETS",
+    "wav2lip_preset",
+    "Wav2Lip",
+    "build_wav2lip",
+    "SyncNet",
+    "SyncNetConfig",
+    "build_syncnet",
+    "syncnet_preset",
 ]

@@ -402,8 +402,10 @@ def preset(name: str) -> ModelPreset:
 
 
 def config_class(kind: str) -> type:
-    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``), as run folders record it."""
-    kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig)}
+    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``, ``"syncnet"``), as run folders record it."""
+    from .syncnet import SyncNetConfig  # the lip-sync expert's config lives beside its graph code
+
+    kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig, SyncNetConfig)}
     if kind not in kinds:
         raise ParameterError(f"unknown model kind {kind!r}; expected one of {sorted(kinds)}")
     return kinds[kind]

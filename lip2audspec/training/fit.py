@@ -157,8 +157,11 @@ def _plain(v):
 
 
 def _fit(kind: str, *, data_path, spec, run_dir, model_config, train_config: TrainConfig, resume: bool, overwrite: bool,
-         build, make_datasets, extra: dict | None = None) -> dict:
-    """Train (or resume) one run; ``train_config`` is resolved (no None optimiser settings)."""
+         build, make_datasets, extra: dict | None = None, on_model=None) -> dict:
+    """Train (or resume) one run; ``train_config`` is resolved (no None optimiser settings).
+
+    ``on_model(model)``, if given, is called on the built or reloaded model before training (e.g. to attach
+    a frozen helper model that is not saved with it)."""
     import keras
     import tensorflow as tf
 
@@ -192,6 +195,8 @@ def _fit(kind: str, *, data_path, spec, run_dir, model_config, train_config: Tra
             else:
                 lr = train_config.learning_rate * (replicas if train_config.scale_lr else 1)
                 model = build(model_config).compile_for_training(learning_rate=lr)
+            if on_model is not None:
+                on_model(model)
         reduce_lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=train_config.lr_factor,
                                                       patience=train_config.lr_patience, verbose=1)
         early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=train_config.patience, verbose=1)
