@@ -24,7 +24,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._simd import LANES, PMAX, block_iir, block_iir_sum, store_fence, stream_y3
+from ._simd import LANES, PMAX, block_iir, block_iir_sum, block_iir_sum_scaled, store_fence, stream_y3
 from .filterbank import load_cochba
 
 #: samples per chunk (the chunk buffer, CHUNK x 136 float64 = 557 kB, stays in L2)
@@ -272,23 +272,28 @@ def aud2wav_backward(x, B, A, border, mode, fac, lowpass, beta, L, blo, bhi, s, 
     Z = np.zeros(B.shape if recompute else (1, 1))
     Y = np.empty((CHUNK if recompute else 1, mp))
     Xin = np.zeros((CHUNK, mp))  # row r: sample m - 1 - r of the chunk (time reversed)
+    frow = np.empty(CHUNK, np.int64)
     mem = np.zeros(mp)
     for c in range(c_hi - 1, c_lo - 1, -1):
         t0 = c * CHUNK
         m = min(CHUNK, n - t0)
-        if c >= c_store:
+        pc = part[c]
+        if first:
+            pc[:m] = 0.0
+        if c >= c_store and mode == 0:  # y3 * s straight from the store into the filters
+            for j in range(m):
+                frow[j] = (t0 + j) // L
+            for kb in range(bhi - 1, blo - 1, -1):
+                block_iir_sum_scaled(D[c - c_store], pc, B, A, Zb, kb, m, border[kb], w, s, frow)
+        elif c >= c_store:  # nonlinear hair cell: negative y3 maps by the channel's extrema
             Dc = D[c - c_store]
             for j in range(m):
                 sf = s[(t0 + j) // L]
                 dj = Dc[j]
                 xr = Xin[m - 1 - j]
-                if mode == 0:
-                    for ch in range(lo, hi):
-                        xr[ch] = dj[ch] * sf[ch]
-                else:
-                    for ch in range(lo, hi):
-                        v = dj[ch]
-                        xr[ch] = v * sf[ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
+                for ch in range(lo, hi):
+                    v = dj[ch]
+                    xr[ch] = v * sf[ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
         else:  # recompute the chunk's y3 from its checkpoint
             Z[:, :] = ck_z[c]
             mem[:] = ck_mem[c]
@@ -297,11 +302,9 @@ def aud2wav_backward(x, B, A, border, mode, fac, lowpass, beta, L, blo, bhi, s, 
                 y = Y[j]
                 _haircell(y, mode, fac, lowpass, beta, mem, lo, yhi)
                 _scaled_y3(y, Xin[m - 1 - j], s[(t0 + j) // L], mode, absmin, maxp, lo, hi)
-        pc = part[c]
-        if first:
-            pc[:m] = 0.0
-        for kb in range(bhi - 1, blo - 1, -1):
-            block_iir_sum(Xin, pc, B, A, Zb, kb, m, border[kb], w)
+        if c < c_store or mode != 0:
+            for kb in range(bhi - 1, blo - 1, -1):
+                block_iir_sum(Xin, pc, B, A, Zb, kb, m, border[kb], w)
         if blo == 0:
             for r in range(m):
                 tot = 0.0

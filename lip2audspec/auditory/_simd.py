@@ -32,7 +32,7 @@ LANES = 8
 PMAX = 24
 
 
-def _block_iir_codegen(vector_input: bool, accumulate: bool):
+def _block_iir_codegen(vector_input: bool, accumulate: bool, scaled: bool = False):
     def codegen(context, builder, sig, args):
         tys = sig.args
         f64 = ir.DoubleType()
@@ -53,6 +53,12 @@ def _block_iir_codegen(vector_input: bool, accumulate: bool):
             px = builder.bitcast(ax.data, vp)
         else:
             px = ax.data
+        if scaled:  # x[n - 1 - t] * s[frow[n - 1 - t]] (time reversed, scaled per frame)
+            a_s = context.make_array(tys[9])(context, builder, value=args[9])
+            a_fr = context.make_array(tys[10])(context, builder, value=args[10])
+            s_row = builder.udiv(builder.extract_value(a_s.shape, 1), lanes)
+            ps = builder.bitcast(a_s.data, vp)
+            last = builder.sub(nn, ir.Constant(i64, 1))
         fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), "llvm.fma.v8f64")
         undef = ir.Constant(vt, ir.Undefined)
         splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
@@ -78,7 +84,11 @@ def _block_iir_codegen(vector_input: bool, accumulate: bool):
                 builder.store(builder.load(at(pz, const(i), coef_row), align=8), states[i])
             with cgutils.for_range(builder, nn) as loop:
                 t = loop.index
-                if vector_input:
+                if scaled:
+                    r = builder.sub(last, t)
+                    fr = builder.load(builder.gep(a_fr.data, [r]))
+                    xv = builder.fmul(builder.load(at(px, r, x_row), align=8), builder.load(at(ps, fr, s_row), align=8))
+                elif vector_input:
                     xv = builder.load(at(px, t, x_row), align=8)
                 else:
                     xs = builder.load(builder.gep(px, [t]))
@@ -128,6 +138,16 @@ def block_iir_sum(typingctx, x, y, b, a, z, k, n, p, scale):
     Summing ``y[t]`` over lanes afterwards gives the sum over all blocks' channels."""
     vector_input = isinstance(x, types.Array) and x.ndim == 2
     return types.void(x, y, b, a, z, k, n, p, scale), _block_iir_codegen(vector_input, True)
+
+
+@intrinsic
+def block_iir_sum_scaled(typingctx, x, y, b, a, z, k, n, p, scale, s, frow):
+    """:func:`block_iir_sum` whose input sample ``t`` is ``x[n - 1 - t] * s[frow[n - 1 - t]]``, lanes of
+    block ``k``: aud2wav's inverse of a linear hair cell reading the stored y3 of a chunk (``x``,
+    float64[:, ::1] (>= n, W)) time-reversed and scaled by its frame's row of ``s`` (float64[:, ::1]
+    (N, W)), ``frow`` int64[::1] the frame of each row, without an intermediate copy. The product is
+    rounded once, as a separate multiplication would be."""
+    return types.void(x, y, b, a, z, k, n, p, scale, s, frow), _block_iir_codegen(True, True, True)
 
 
 @intrinsic
