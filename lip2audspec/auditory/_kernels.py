@@ -24,7 +24,7 @@ import functools
 import numpy as np
 from numba import njit
 
-from ._simd import LANES, PMAX, block_iir, block_iir_sum, block_iir_sum_scaled, store_fence, stream_y3
+from ._simd import LANES, ORDERS, PMAX, block_iir, block_iir_sum_scaled, store_fence, stream_y3
 from .filterbank import load_cochba
 
 #: samples per chunk (the chunk buffer, CHUNK x 136 float64 = 557 kB, stays in L2)
@@ -77,6 +77,8 @@ def block_coefficients():
         B[: p + 1, ch] = c[1 : p + 2, ch].real
         A[: p + 1, ch] = c[1 : p + 2, ch].imag
     border = np.array([orders[k : min(k + LANES, n_ch)].max() for k in range(0, mp, LANES)], np.int64)
+    if not set(border.tolist()) <= set(ORDERS):
+        raise RuntimeError(f"block orders {sorted(set(border.tolist()))} not all compiled ({ORDERS})")
     for arr in (B, A, border):
         arr.setflags(write=False)
     return B, A, border, float(c[0, n_ch - 1].imag)
@@ -271,7 +273,10 @@ def aud2wav_backward(x, B, A, border, mode, fac, lowpass, beta, L, blo, bhi, s, 
     recompute = c_lo < c_store
     Z = np.zeros(B.shape if recompute else (1, 1))
     Y = np.empty((CHUNK if recompute else 1, mp))
-    Xin = np.zeros((CHUNK, mp))  # row r: sample m - 1 - r of the chunk (time reversed)
+    # modified y3 of a chunk that is not a stored linear one, row j = sample j; it goes through the
+    # same scaled filter with scale 1.0 (x * 1.0 == x exactly), so one filter variant serves all paths
+    Xn = np.zeros((CHUNK, N_OUT))
+    ones = np.ones((1, N_OUT))
     frow = np.empty(CHUNK, np.int64)
     mem = np.zeros(mp)
     for c in range(c_hi - 1, c_lo - 1, -1):
@@ -281,30 +286,31 @@ def aud2wav_backward(x, B, A, border, mode, fac, lowpass, beta, L, blo, bhi, s, 
         if first:
             pc[:m] = 0.0
         if c >= c_store and mode == 0:  # y3 * s straight from the store into the filters
+            src, scale = D[c - c_store], s
             for j in range(m):
                 frow[j] = (t0 + j) // L
-            for kb in range(bhi - 1, blo - 1, -1):
-                block_iir_sum_scaled(D[c - c_store], pc, B, A, Zb, kb, m, border[kb], w, s, frow)
-        elif c >= c_store:  # nonlinear hair cell: negative y3 maps by the channel's extrema
-            Dc = D[c - c_store]
-            for j in range(m):
-                sf = s[(t0 + j) // L]
-                dj = Dc[j]
-                xr = Xin[m - 1 - j]
-                for ch in range(lo, hi):
-                    v = dj[ch]
-                    xr[ch] = v * sf[ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
-        else:  # recompute the chunk's y3 from its checkpoint
-            Z[:, :] = ck_z[c]
-            mem[:] = ck_mem[c]
-            _filter_chunk(x[t0 : t0 + m], Y, B, A, Z, border, m, blo, fhi)
-            for j in range(m):
-                y = Y[j]
-                _haircell(y, mode, fac, lowpass, beta, mem, lo, yhi)
-                _scaled_y3(y, Xin[m - 1 - j], s[(t0 + j) // L], mode, absmin, maxp, lo, hi)
-        if c < c_store or mode != 0:
-            for kb in range(bhi - 1, blo - 1, -1):
-                block_iir_sum(Xin, pc, B, A, Zb, kb, m, border[kb], w)
+        else:
+            if c >= c_store:  # nonlinear hair cell: negative y3 maps by the channel's extrema
+                Dc = D[c - c_store]
+                for j in range(m):
+                    sf = s[(t0 + j) // L]
+                    dj = Dc[j]
+                    xr = Xn[j]
+                    for ch in range(lo, hi):
+                        v = dj[ch]
+                        xr[ch] = v * sf[ch] if v >= 0.0 else v / absmin[ch] * maxp[ch]
+            else:  # recompute the chunk's y3 from its checkpoint
+                Z[:, :] = ck_z[c]
+                mem[:] = ck_mem[c]
+                _filter_chunk(x[t0 : t0 + m], Y, B, A, Z, border, m, blo, fhi)
+                for j in range(m):
+                    y = Y[j]
+                    _haircell(y, mode, fac, lowpass, beta, mem, lo, yhi)
+                    _scaled_y3(y, Xn[j], s[(t0 + j) // L], mode, absmin, maxp, lo, hi)
+            src, scale = Xn, ones
+            frow[:m] = 0
+        for kb in range(bhi - 1, blo - 1, -1):
+            block_iir_sum_scaled(src, pc, B, A, Zb, kb, m, border[kb], w, scale, frow)
         if blo == 0:
             for r in range(m):
                 tot = 0.0

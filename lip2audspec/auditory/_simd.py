@@ -5,8 +5,8 @@ one block of ``LANES`` = 8 adjacent channels over a chunk of samples, with the w
 ``<8 x double>`` vector registers: the states live in SSA registers (allocas that LLVM promotes), the
 coefficients are loaded once per chunk, and each sample costs ``2 * order + 1`` vector FMAs. Eight
 channels' recursions thus advance together and the per-sample dependency chain (two FMA latencies)
-overlaps across blocks. The loop body is specialised for every order 1..PMAX through a ``switch`` on the
-block's order, so there is no inner loop over levels.
+overlaps across blocks. The loop body is specialised for every order a COCHBA block uses (:data:`ORDERS`)
+through a ``switch`` on the block's order, so there is no inner loop over levels.
 
 Why an intrinsic: numba cannot tell LLVM that its arrays do not alias, so neither the loop nor the SLP
 vectoriser will pack the 8-lane state updates; emitting the vector IR ourselves sidesteps that.
@@ -28,8 +28,23 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 LANES = 8
-#: highest IIR order in COCHBA (the kernels are specialised for 1..PMAX)
+#: highest IIR order in COCHBA (the coefficient arrays have PMAX + 1 levels)
 PMAX = 24
+
+
+def _block_orders() -> tuple:
+    """The orders the 8-channel blocks of COCHBA run (the largest order in each block), ascending."""
+    import numpy as np
+
+    from .filterbank import load_cochba
+
+    orders = np.round(load_cochba()[0].real).astype(int)
+    return tuple(sorted({int(orders[k : k + LANES].max()) for k in range(0, len(orders), LANES)}))
+
+
+#: the orders the loop body is specialised for: only those COCHBA's blocks use (10 of 1..24), which
+#: keeps the generated code, and so the first-call compile time, 2.4x smaller than all of 1..PMAX
+ORDERS = _block_orders()
 
 
 def _block_iir_codegen(vector_input: bool, accumulate: bool, scaled: bool = False):
@@ -74,7 +89,7 @@ def _block_iir_codegen(vector_input: bool, accumulate: bool, scaled: bool = Fals
         states = [cgutils.alloca_once(builder, vt) for _ in range(PMAX)]
         done = builder.append_basic_block("iir.done")
         switch = builder.switch(pp, done)
-        for p in range(1, PMAX + 1):
+        for p in ORDERS:
             block = builder.append_basic_block(f"iir.order{p}")
             switch.add_case(ir.Constant(pp.type, p), block)
             builder.position_at_end(block)
@@ -124,7 +139,7 @@ def block_iir(typingctx, x, y, b, a, z, k, n, p):
     b, a : float64[:, ::1] (PMAX + 1, MP), coefficients by level (a[0] == 1 is not used)
     z : float64[:, ::1] (PMAX + 1, MP), filter states, read before and written after the chunk
     k, n, p : int64
-    Orders outside 1..PMAX do nothing.
+    Orders not in :data:`ORDERS` do nothing (:func:`_kernels.block_coefficients` checks that none occurs).
     """
     vector_input = isinstance(x, types.Array) and x.ndim == 2
     return types.void(x, y, b, a, z, k, n, p), _block_iir_codegen(vector_input, False)

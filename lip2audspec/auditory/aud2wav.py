@@ -25,7 +25,7 @@ from . import _kernels
 from .filterbank import center_frequencies
 from .params import AuditoryParams, as_spectrogram
 
-__all__ = ["Aud2WavResult", "aud2wav", "aud2wav_many", "aud2wavi", "default_threads", "unitseq"]
+__all__ = ["Aud2WavResult", "aud2wav", "aud2wav_many", "aud2wavi", "default_threads", "unitseq", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -481,3 +481,41 @@ def aud2wav_many(specs, *, workers: int | None = None, rng=0, **kwargs) -> list[
         return [aud2wav(s, rng=r, threads=1, **kwargs) for s, r in zip(specs, rngs)]
     with ThreadPoolExecutor(max_workers=min(int(workers), len(specs)), thread_name_prefix="aud2wav_many") as ex:
         return list(ex.map(lambda sr: aud2wav(sr[0], rng=sr[1], threads=1, **kwargs), zip(specs, rngs)))
+
+
+def warm_up(*, background: bool = True):
+    """Compile (or load from numba's cache) the aud2wav kernels now, on a tiny spectrogram.
+
+    A first :func:`aud2wav` in a process with an empty numba cache spends seconds compiling. Called in
+    the background at the start of a program that will invert (``lip2audspec reconstruct`` does), the
+    compile's LLVM work runs while the main thread imports TensorFlow and loads the model; a later
+    :func:`aud2wav` waits for it (numba's compiler lock) instead of compiling again.
+
+    Parameters
+    ----------
+    background : bool
+        Run in a daemon thread (returned) instead of now.
+
+    Returns
+    -------
+    threading.Thread or None
+        None when run in the foreground, or when the environment variable ``LIP2AUDSPEC_WARMUP=0``
+        turns the warm-up off.
+    """
+
+    def work():
+        spec = np.zeros((2, 128))
+        spec[:, 20] = 1.0
+        try:
+            aud2wav(spec, n_iter=1, threads=1, frame_ms=10, tc_ms=10, fac=-2)
+        except Exception:  # pragma: no cover - a failure shows again, with its message, in the real call
+            log.debug("aud2wav warm-up failed", exc_info=True)
+
+    if os.environ.get("LIP2AUDSPEC_WARMUP") == "0":  # off (benchmarks/bench_cold_start.py compares)
+        return None
+    if not background:
+        work()
+        return None
+    thread = threading.Thread(target=work, name="aud2wav-warm-up", daemon=True)
+    thread.start()
+    return thread
