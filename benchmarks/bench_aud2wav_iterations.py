@@ -11,7 +11,8 @@ clips. Two sets of clips:
 
 aud2wav starts from ``aud2wavi`` with the seeded restarts the evaluation uses
 (``derived_rng(seed, "oracle", key)``), so the figures repeat. The clips run in 2 worker processes.
-Writes ``--out`` (JSON, one entry per set and iteration count) and prints the table that the README's
+Writes ``--out`` (JSON, one entry per set and iteration count; finished clips also go, one JSON line
+each, to ``--out`` + ``.jsonl``, which a restart skips) and prints the table that the README's
 "aud2wav iterations" section quotes. Run::
 
     python benchmarks/bench_aud2wav_iterations.py --grid /work/real_s1/grid \\
@@ -115,19 +116,33 @@ def main(argv=None):
         rng = np.random.default_rng(SEED)
         idx = rng.choice(64000, size=args.clips, replace=False)
         jobs["synthetic"] = [("synthetic", f"synth/{id_from_index(int(i))}", None) for i in idx]
-    results = {}
+    # one JSON line per finished clip in --out + ".jsonl": a restart skips them, a partial run is usable
+    cache = Path(args.out + ".jsonl")
+    done = {}
+    if cache.is_file():
+        for line in cache.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                done[row["key"]] = row
+    order = [j for pair in zip(*jobs.values()) for j in pair] if len(jobs) > 1 else next(iter(jobs.values()))
+    todo = [j for j in order if j[1] not in done]
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as ex:
-        for name, js in jobs.items():
-            rows = list(ex.map(score_clip, js, chunksize=2))
-            results[name] = {"clips": len(rows), "table": summarize(rows), "rows": rows}
-            print(f"\n== {name}: {len(rows)} clips (oracle = aud2wav(wav2aud(x)), seed {SEED}) ==")
-            print(f"{'iterations':>10s} {'STOI':>20s} {'ESTOI':>20s} {'words % [95% CI]':>22s} {'s/clip':>7s} restarts")
-            for k, t in results[name]["table"].items():
-                def f(d, scale=1.0, fmt=".3f"):
-                    return f"{d['mean'] * scale:{fmt}} [{d['low'] * scale:{fmt}},{d['high'] * scale:{fmt}}]"
-                print(f"{k:>10d} {f(t['stoi']):>20s} {f(t['estoi']):>20s} {f(t['words'], 100, '.1f'):>22s} "
-                      f"{t['seconds_per_clip']:7.2f} {t['restarts']}")
+    with ProcessPoolExecutor(args.workers) as ex, cache.open("a") as fh:
+        for row in ex.map(score_clip, todo, chunksize=1):
+            done[row["key"]] = row
+            fh.write(json.dumps(row, default=list) + "\n")
+            fh.flush()
+    results = {}
+    for name, js in jobs.items():
+        rows = [done[j[1]] for j in js if j[1] in done]
+        results[name] = {"clips": len(rows), "table": summarize(rows), "rows": rows}
+        print(f"\n== {name}: {len(rows)} clips (oracle = aud2wav(wav2aud(x)), seed {SEED}) ==")
+        print(f"{'iterations':>10s} {'STOI':>20s} {'ESTOI':>20s} {'words % [95% CI]':>22s} {'s/clip':>7s} restarts")
+        for k, t in results[name]["table"].items():
+            def f(d, scale=1.0, fmt=".3f"):
+                return f"{d['mean'] * scale:{fmt}} [{d['low'] * scale:{fmt}},{d['high'] * scale:{fmt}}]"
+            print(f"{k:>10d} {f(t['stoi']):>20s} {f(t['estoi']):>20s} {f(t['words'], 100, '.1f'):>22s} "
+                  f"{t['seconds_per_clip']:7.2f} {t['restarts']}")
     print(f"\n(word accuracy: grammar chance 19 %; {time.perf_counter() - t0:.0f} s in all, {args.workers} workers)")
     Path(args.out).write_text(json.dumps(results, indent=1, default=lambda o: list(o) if isinstance(o, tuple) else str(o)))
     return 0
