@@ -99,9 +99,9 @@ def reconstruct_batch(rec, videos, outputs, *, workers: int | None = None, prefe
     outputs = [Path(o) for o in outputs]
     if len(videos) != len(outputs):
         raise ParameterError(f"{len(videos)} videos but {len(outputs)} outputs")
-    if rec.crop_config.method == "mask":
-        raise ParameterError("the run used the 'mask' cropper, which needs a per-speaker box; reconstruct the "
-                             "clips one by one with a crop config, or use --cropper landmarks/haar")
+    if rec.crop_config.method == "mask" and not (rec.crop_config.mask_boxes or {}).get(""):
+        raise ParameterError("the run used the 'mask' cropper, which needs a box for these videos; pass a crop "
+                             "config with one, or use --cropper landmarks/haar")
     if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 1:
         raise ParameterError(f"prefetch must be a positive integer, got {prefetch!r}")
     workers = default_threads() if workers is None else workers
