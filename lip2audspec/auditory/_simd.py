@@ -5,8 +5,8 @@ one block of ``LANES`` = 8 adjacent channels over a chunk of samples, with the w
 ``<8 x double>`` vector registers: the states live in SSA registers (allocas that LLVM promotes), the
 coefficients are loaded once per chunk, and each sample costs ``2 * order + 1`` vector FMAs. Eight
 channels' recursions thus advance together and the per-sample dependency chain (two FMA latencies)
-overlaps across blocks. The loop body is specialised for every order 1..PMAX through a ``switch`` on the
-block's order, so there is no inner loop over levels.
+overlaps across blocks. The loop body is specialised for every order a COCHBA block uses (:data:`ORDERS`)
+through a ``switch`` on the block's order, so there is no inner loop over levels.
 
 Why an intrinsic: numba cannot tell LLVM that its arrays do not alias, so neither the loop nor the SLP
 vectoriser will pack the 8-lane state updates; emitting the vector IR ourselves sidesteps that.
@@ -28,11 +28,26 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 LANES = 8
-#: highest IIR order in COCHBA (the kernels are specialised for 1..PMAX)
+#: highest IIR order in COCHBA (the coefficient arrays have PMAX + 1 levels)
 PMAX = 24
 
 
-def _block_iir_codegen(vector_input: bool, accumulate: bool):
+def _block_orders() -> tuple:
+    """The orders the 8-channel blocks of COCHBA run (the largest order in each block), ascending."""
+    import numpy as np
+
+    from .filterbank import load_cochba
+
+    orders = np.round(load_cochba()[0].real).astype(int)
+    return tuple(sorted({int(orders[k : k + LANES].max()) for k in range(0, len(orders), LANES)}))
+
+
+#: the orders the loop body is specialised for: only those COCHBA's blocks use (10 of 1..24), which
+#: keeps the generated code, and so the first-call compile time, 2.4x smaller than all of 1..PMAX
+ORDERS = _block_orders()
+
+
+def _block_iir_codegen(vector_input: bool, accumulate: bool, scaled: bool = False):
     def codegen(context, builder, sig, args):
         tys = sig.args
         f64 = ir.DoubleType()
@@ -53,6 +68,12 @@ def _block_iir_codegen(vector_input: bool, accumulate: bool):
             px = builder.bitcast(ax.data, vp)
         else:
             px = ax.data
+        if scaled:  # x[n - 1 - t] * s[frow[n - 1 - t]] (time reversed, scaled per frame)
+            a_s = context.make_array(tys[9])(context, builder, value=args[9])
+            a_fr = context.make_array(tys[10])(context, builder, value=args[10])
+            s_row = builder.udiv(builder.extract_value(a_s.shape, 1), lanes)
+            ps = builder.bitcast(a_s.data, vp)
+            last = builder.sub(nn, ir.Constant(i64, 1))
         fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]), "llvm.fma.v8f64")
         undef = ir.Constant(vt, ir.Undefined)
         splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
@@ -68,7 +89,7 @@ def _block_iir_codegen(vector_input: bool, accumulate: bool):
         states = [cgutils.alloca_once(builder, vt) for _ in range(PMAX)]
         done = builder.append_basic_block("iir.done")
         switch = builder.switch(pp, done)
-        for p in range(1, PMAX + 1):
+        for p in ORDERS:
             block = builder.append_basic_block(f"iir.order{p}")
             switch.add_case(ir.Constant(pp.type, p), block)
             builder.position_at_end(block)
@@ -78,7 +99,11 @@ def _block_iir_codegen(vector_input: bool, accumulate: bool):
                 builder.store(builder.load(at(pz, const(i), coef_row), align=8), states[i])
             with cgutils.for_range(builder, nn) as loop:
                 t = loop.index
-                if vector_input:
+                if scaled:
+                    r = builder.sub(last, t)
+                    fr = builder.load(builder.gep(a_fr.data, [r]))
+                    xv = builder.fmul(builder.load(at(px, r, x_row), align=8), builder.load(at(ps, fr, s_row), align=8))
+                elif vector_input:
                     xv = builder.load(at(px, t, x_row), align=8)
                 else:
                     xs = builder.load(builder.gep(px, [t]))
@@ -114,7 +139,7 @@ def block_iir(typingctx, x, y, b, a, z, k, n, p):
     b, a : float64[:, ::1] (PMAX + 1, MP), coefficients by level (a[0] == 1 is not used)
     z : float64[:, ::1] (PMAX + 1, MP), filter states, read before and written after the chunk
     k, n, p : int64
-    Orders outside 1..PMAX do nothing.
+    Orders not in :data:`ORDERS` do nothing (:func:`_kernels.block_coefficients` checks that none occurs).
     """
     vector_input = isinstance(x, types.Array) and x.ndim == 2
     return types.void(x, y, b, a, z, k, n, p), _block_iir_codegen(vector_input, False)
@@ -128,3 +153,57 @@ def block_iir_sum(typingctx, x, y, b, a, z, k, n, p, scale):
     Summing ``y[t]`` over lanes afterwards gives the sum over all blocks' channels."""
     vector_input = isinstance(x, types.Array) and x.ndim == 2
     return types.void(x, y, b, a, z, k, n, p, scale), _block_iir_codegen(vector_input, True)
+
+
+@intrinsic
+def block_iir_sum_scaled(typingctx, x, y, b, a, z, k, n, p, scale, s, frow):
+    """:func:`block_iir_sum` whose input sample ``t`` is ``x[n - 1 - t] * s[frow[n - 1 - t]]``, lanes of
+    block ``k``: aud2wav's inverse of a linear hair cell reading the stored y3 of a chunk (``x``,
+    float64[:, ::1] (>= n, W)) time-reversed and scaled by its frame's row of ``s`` (float64[:, ::1]
+    (N, W)), ``frow`` int64[::1] the frame of each row, without an intermediate copy. The product is
+    rounded once, as a separate multiplication would be."""
+    return types.void(x, y, b, a, z, k, n, p, scale, s, frow), _block_iir_codegen(True, True, True)
+
+
+@intrinsic
+def stream_y3(typingctx, dst, row, y, lo, hi):
+    """``dst[row, ch] = y[ch] - y[ch + 1]`` for ``lo <= ch < hi`` with non-temporal (streaming) stores,
+    8 lanes at a time: the lateral inhibition y3 of one sample, written for much later.
+
+    aud2wav keeps the forward pass's y3 for the inverse: streaming stores bypass the caches and skip
+    the read-for-ownership of the lines they fill (5x faster than plain stores here). ``dst`` is
+    float64[:, ::1] with 64-byte aligned rows (base aligned, row length a multiple of 8); ``y``
+    float64[::1] with at least ``hi + 1`` elements; ``lo`` and ``hi`` multiples of 8. Call
+    :func:`store_fence` before another thread reads ``dst``.
+    """
+
+    def codegen(context, builder, sig, args):
+        d = context.make_array(sig.args[0])(context, builder, value=args[0])
+        src = context.make_array(sig.args[2])(context, builder, value=args[2])
+        vt = ir.VectorType(ir.DoubleType(), LANES)
+        i64 = ir.IntType(64)
+        base = builder.mul(args[1], builder.extract_value(d.shape, 1))
+        nt = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+
+        def vload(idx):
+            return builder.load(builder.bitcast(builder.gep(src.data, [idx]), vt.as_pointer()), align=8)
+
+        with cgutils.for_range_slice(builder, args[3], args[4], ir.Constant(i64, LANES)) as (col, _):
+            v = builder.fsub(vload(col), vload(builder.add(col, ir.Constant(i64, 1))))
+            st = builder.store(v, builder.bitcast(builder.gep(d.data, [builder.add(base, col)]), vt.as_pointer()), align=64)
+            st.set_metadata("nontemporal", nt)
+        return context.get_dummy_value()
+
+    return types.void(dst, row, y, lo, hi), codegen
+
+
+@intrinsic
+def store_fence(typingctx):
+    """A sequentially consistent fence: orders the streaming stores of :func:`stream_y3` before
+    what follows."""
+
+    def codegen(context, builder, sig, args):
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return types.void(), codegen

@@ -33,11 +33,14 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
+    from ..auditory import warm_up
     from ..errors import DataError, ParameterError
-    from ..pretrained import reconstructor_for
 
     if bool(args.video) == bool(args.batch):
         raise ParameterError("give either one VIDEO or --batch DIR")
+    warm_up()  # compile the aud2wav kernels (first run) while TensorFlow loads below
+    from ..pretrained import reconstructor_for
+
     rec = reconstructor_for(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
                             crop_method=args.cropper, seed=args.seed, chunk=args.chunk, overlap=args.overlap, hop=args.hop)
     if args.video:
@@ -53,12 +56,23 @@ def run(args) -> int:
     failed = []
     from tqdm.auto import tqdm
 
-    for v in tqdm(videos, desc="reconstruct", unit="clip", disable=args.quiet):
-        rel = v.relative_to(src).with_suffix("")
-        try:
-            _one(rec, v, out / rel.with_suffix(".wav"), (Path(args.plot) / rel.with_suffix(".png")) if args.plot else None, quiet=True)
-        except DataError as exc:
-            failed.append((v, str(exc)))
+    from ..batch import reconstruct_batch
+
+    bar = tqdm(total=len(videos), desc="reconstruct", unit="clip", disable=args.quiet)
+
+    def done(item):  # decoding, network and aud2wav run pipelined (lip2audspec.batch)
+        bar.update(1)
+        if item.error is not None:
+            failed.append((item.video, item.error))
+            return
+        if item.result.check is not None and not item.result.check.ok:
+            print(f"warning: {item.video}: {item.result.check.message()}")
+        if args.plot:
+            _plot(rec, item.result, Path(args.plot) / item.video.relative_to(src).with_suffix(".png"), item.video)
+
+    reconstruct_batch(rec, videos, [out / v.relative_to(src).with_suffix(".wav") for v in videos], on_done=done,
+                      keep_results=False)
+    bar.close()
     print(f"{len(videos) - len(failed)} of {len(videos)} videos reconstructed into {out}/")
     for v, why in failed:
         print(f"  skipped {v}: {why}")
@@ -69,11 +83,7 @@ def _one(rec, video, out_wav, plot, *, quiet: bool = False, progress: bool = Fal
     if plot:
         res = rec.from_video(video)
         rec.write(res, out_wav)
-        from ..plots import plot_auditory_spectrogram, save_figure
-
-        ax = plot_auditory_spectrogram(res.spectrogram, frame_ms=rec.target_config.auditory.frame_ms,
-                                       title=f"reconstructed from {video.name}")
-        save_figure(ax.figure, plot)
+        _plot(rec, res, plot, video)
         seconds, restarts = len(res.audio) / res.sr, len(res.restarts)
     else:
         res = rec.stream(video, out_wav, progress=progress)
@@ -85,3 +95,11 @@ def _one(rec, video, out_wav, plot, *, quiet: bool = False, progress: bool = Fal
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in res.timings.items())
         print(f"{out_wav}: {seconds:.2f} s of speech in {total:.2f} s ({stages}); seed {res.seed}, "
               f"{restarts} aud2wav restarts")
+
+
+def _plot(rec, res, plot, video) -> None:
+    from ..plots import plot_auditory_spectrogram, save_figure
+
+    ax = plot_auditory_spectrogram(res.spectrogram, frame_ms=rec.target_config.auditory.frame_ms,
+                                   title=f"reconstructed from {video.name}")
+    save_figure(ax.figure, plot)
