@@ -121,7 +121,8 @@ def _sha256(p: Path) -> str:
 def _verify(folder: Path, doc: dict) -> None:
     """Check every file listed in the card (and the weight files, which must be listed) against its hash."""
     files = doc["files"]
-    needed = {f"{d}/{RunDir.BEST}" for d in RUNS.values()}
+    runs = ("sync",) if doc.get("kind") == "syncnet" else RUNS.values()  # a lip-sync expert (sync_bundle.py)
+    needed = {f"{d}/{RunDir.BEST}" for d in runs}
     for rel in sorted(needed | set(files)):
         p = folder / rel
         if rel not in files:
