@@ -137,6 +137,53 @@ def video_checks(expert, videos):
             "offset_within_1": float(np.mean([abs(r["offset"]) <= 1 for r in ok])) if ok else None}, rows
 
 
+def make_card_and_bundle(args, doc, argv) -> Path:
+    from lip2audspec.pretrained import make_sync_bundle
+    from lip2audspec.training.runs import RunDir
+
+    run = RunDir(args.model)
+    cfg = run.config()
+    state = run.state()
+    figures = {k: {kk: vv for kk, vv in doc[k].items() if not isinstance(vv, dict) or kk == "offset_hist"}
+               for k in ("real", "videos", "synthetic") if k in doc}
+    command = "python benchmarks/bench_sync.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    card = {"description": f"SyncNet lip-sync expert (small preset, {doc['features']} features, cosine-BCE) for "
+                           "lip2audspec sync, prepare --sync-check and the evaluation's LSE-D / LSE-C",
+            "training_data": args.training_data or str(cfg["data"]["path"]),
+            "features": doc["features"], "epochs_trained": state.get("epoch"), "seed": cfg["train"]["seed"],
+            "model_selected": "best.keras (lowest validation loss on fixed seen/val pairs)",
+            "command": command, "test_figures": figures, "note": doc["note"]}
+    r = doc.get("real", {})
+    md = f"""# {args.bundle}: SyncNet lip-sync expert
+
+SyncNet (Chung & Zisserman 2016) as Wav2Lip's expert (Prajwal et al. 2020): 5 mouth crops (48 x 48, grey)
+and 0.2 s of {doc['features']} features -> unit-norm embeddings; trained with Wav2Lip's cosine-BCE on in-sync
+pairs vs the same clip's audio shifted by 2-15 frames or another clip's audio (`lip2audspec train-sync`).
+
+- Training data: {card['training_data']}
+- Epochs: {state.get('epoch')} (best validation loss kept), seed {cfg['train']['seed']}
+- Offsets: video frames at 25 fps, positive = audio late; LSE-D / LSE-C as `joonson/syncnet_python`'s
+  `calc_pdist` (offsets -15..+15, zero-padded audio embeddings), see `lip2audspec.sync`.
+
+## Checks (`{command}`)
+
+Real GRID s1 test clips ({r.get('clips')}, never trained on): offset within +-1 {100 * r.get('offset_within_1', float('nan')):.1f} %;
+audio shifted by -8/-5/-2/+2/+5/+8 frames recovered within +-1 {100 * r.get('shift_recovered_within_1', float('nan')):.1f} %;
+LSE-C of the true pair above a shuffled pair {100 * r.get('true_lse_c_above_shuffled', float('nan')):.1f} %.
+Mean LSE-D / LSE-C true {r.get('mean_lse_d_true', float('nan')):.3f} / {r.get('mean_lse_c_true', float('nan')):.3f}, shuffled
+{r.get('mean_lse_d_shuffled', float('nan')):.3f} / {r.get('mean_lse_c_shuffled', float('nan')):.3f}.
+Other figures: `card.json` (`test_figures`).
+
+**{doc['note']}.**
+
+## Licence
+
+Trained on the GRID corpus (Cooke, Barker, Cunningham & Shao 2006), CC BY 4.0.
+"""
+    out = Path(__file__).resolve().parents[1] / "lip2audspec" / "pretrained" / "models"
+    return make_sync_bundle(args.bundle, run=args.model, out_dir=out, card=card, card_markdown=md, overwrite=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-m", "--model", default=None, help="expert: train-sync run or bundled name (default: the bundled one)")
@@ -149,6 +196,9 @@ def main(argv=None) -> int:
     ap.add_argument("--synthetic-split", default="seen/test")
     ap.add_argument("--synthetic-grid", help="corpus folder of --synthetic (default: from its manifest)")
     ap.add_argument("--out", help="write all results to this JSON file")
+    ap.add_argument("--bundle", metavar="NAME", help="after the checks, bundle the -m run (a train-sync run folder) as "
+                    "NAME into lip2audspec/pretrained/models with these figures on its card")
+    ap.add_argument("--training-data", default="", help="for the card: what the run was trained on")
     args = ap.parse_args(argv)
 
     from lip2audspec.sync import NOT_COMPARABLE, SyncExpert
@@ -188,6 +238,8 @@ def main(argv=None) -> int:
               f"shifts recovered {100 * s['shift_recovered_within_1']:.1f} %; LSE-C true > shuffled "
               f"{100 * s['true_lse_c_above_shuffled']:.1f} %")
     print(f"\nnote: {NOT_COMPARABLE}")
+    if args.bundle:
+        print(f"bundle: {make_card_and_bundle(args, doc, argv)}")
     if args.out:
         Path(args.out).write_text(json.dumps(doc, indent=1))
         print(f"results: {args.out}")

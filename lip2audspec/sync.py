@@ -270,7 +270,9 @@ class SyncExpert:
                 raise ParameterError(f"{model!r} is neither a train-sync run folder nor a bundled expert; bundled "
                                      f"models: {', '.join(names) or 'none'}")
             b = bundles.load(str(model))
-            p = b.path / "sync"
+            from .pretrained.sync_bundle import SYNC_RUN
+
+            p = b.path / SYNC_RUN
         run = RunDir(p)
         doc = run.config()
         if doc.get("kind") != "syncnet":

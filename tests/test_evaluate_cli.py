@@ -16,8 +16,13 @@ def test_evaluate_writes_report(tiny_runs, tmp_path, capsys):
     doc = json.loads((out / "report.json").read_text())
     conds = doc["overall"]["conditions"]
     assert set(conds) == {"original", "oracle", "recon"}
-    for c in ("oracle", "recon"):
-        assert set(conds[c]["metrics"]) == {"corr2d", "stoi", "estoi", "pesq_nb", "pesq_wb"}
+    signal = {"corr2d", "stoi", "estoi", "pesq_nb", "pesq_wb"}
+    assert set(conds["oracle"]["metrics"]) == signal
+    if doc["meta"].get("sync_expert"):  # the bundled lip-sync expert scores the original and the reconstruction
+        assert set(conds["recon"]["metrics"]) == signal | {"lse_d", "lse_c"}
+        assert set(conds["original"]["metrics"]) == {"lse_d", "lse_c"} and "lip sync: original LSE-D" in printed
+    else:
+        assert set(conds["recon"]["metrics"]) == signal
     assert conds["oracle"]["metrics"]["corr2d"]["mean"] > 0.9  # the representation's ceiling is high
     assert set(conds["original"]["words"]["per_position"]) == {"command", "colour", "preposition", "letter", "digit", "adverb"}
     assert doc["meta"]["split"] == "seen/test" and doc["meta"]["aud2wav_iterations"] == 3

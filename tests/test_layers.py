@@ -9,7 +9,7 @@ and also sees imports made inside functions. Layers, low to high:
 2     ``data``, ``plots``, ``recognition``
 3     ``models``
 4     ``training``
-5     ``inference``, ``reconstruct``, ``pretrained``
+5     ``inference``, ``reconstruct``, ``pretrained``, ``sync``
 6     ``evaluation``
 7     ``cli``, ``demos``
 ====  =========================================================
@@ -33,7 +33,7 @@ LAYERS = {
     "data": 2, "plots": 2, "recognition": 2,
     "models": 3,
     "training": 4,
-    "inference": 5, "reconstruct": 5, "pretrained": 5,
+    "inference": 5, "reconstruct": 5, "pretrained": 5, "sync": 5,
     "evaluation": 6,
     "cli": 7, "demos": 7,
 }

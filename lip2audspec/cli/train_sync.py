@@ -13,6 +13,9 @@ def add_arguments(parser) -> None:
     add_common(parser)
     parser.add_argument("--also", nargs="+", default=[], metavar="DATA",
                         help="more prepared datasets to train on (e.g. the synthetic corpus beside real GRID)")
+    parser.add_argument("--source-weights", nargs="+", type=float, metavar="W",
+                        help="share of the training pairs from each dataset (DATA first, then --also), e.g. 3 1; "
+                             "default: in proportion to their clips")
     parser.add_argument("--features", choices=["mfcc", "audspec"], default=None,
                         help="audio features: mfcc (13 x 20, as the original; default) or audspec (the auditory "
                              "spectrogram of the prepared dataset)")
@@ -38,7 +41,7 @@ def run(args) -> int:
             add_sync_features(d, "mfcc", grid_dir=args.grid_dir, progress=True)
     res = train_syncnet(data or None, args.resume or args.run, preset=args.preset, audio_features=features,
                         model_config=model_config, train_config=train_config(args), resume=bool(args.resume),
-                        overwrite=args.overwrite)
+                        overwrite=args.overwrite, source_weights=args.source_weights)
     _summary(res)
     return 0
 

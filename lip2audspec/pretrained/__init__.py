@@ -13,7 +13,9 @@
   :func:`load` -> :class:`Pretrained` (``.lipnet``, ``.autoencoder``, ``.lip_run``, ``.autoencoder_run``,
   ``.info``, ``.card``, ``.stats``, ``.reconstructor(**kw)``);
 * :func:`reconstructor_for`: a run folder or a bundled model's name -> a reconstructor (``reconstruct -m``);
-* :func:`make_bundle`: trained runs -> a bundle folder (layout in :mod:`.bundles`).
+* :func:`make_bundle`: trained runs -> a bundle folder (layout in :mod:`.bundles`);
+  :func:`make_sync_bundle`: a ``train-sync`` run -> a bundled lip-sync expert (:mod:`.sync_bundle`; loaded
+  by :meth:`lip2audspec.sync.SyncExpert.load`).
 
 Bundles live in ``lip2audspec/pretrained/models/<name>/``, or in the folder named by the environment
 variable ``LIP2AUDSPEC_PRETRAINED_DIR`` (every function also takes ``root=``).
@@ -21,6 +23,7 @@ variable ``LIP2AUDSPEC_PRETRAINED_DIR`` (every function also takes ``root=``).
 
 from .bundles import (CARD_JSON, CARD_MD, LICENCE, ROOT_ENV, Pretrained, available, card, info, load, make_bundle,
                       models_root, path, reconstructor_for)
+from .sync_bundle import make_sync_bundle
 
 __all__ = ["ROOT_ENV", "CARD_JSON", "CARD_MD", "LICENCE", "Pretrained", "available", "info", "card", "path", "load",
-           "make_bundle", "models_root", "reconstructor_for"]
+           "make_bundle", "models_root", "reconstructor_for", "make_sync_bundle"]

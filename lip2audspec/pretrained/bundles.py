@@ -121,7 +121,8 @@ def _sha256(p: Path) -> str:
 def _verify(folder: Path, doc: dict) -> None:
     """Check every file listed in the card (and the weight files, which must be listed) against its hash."""
     files = doc["files"]
-    needed = {f"{d}/{RunDir.BEST}" for d in RUNS.values()}
+    runs = ("sync",) if doc.get("kind") == "syncnet" else RUNS.values()  # a lip-sync expert (sync_bundle.py)
+    needed = {f"{d}/{RunDir.BEST}" for d in runs}
     for rel in sorted(needed | set(files)):
         p = folder / rel
         if rel not in files:
@@ -259,6 +260,22 @@ def _config_summary(lip_cfg: dict, ae_cfg: dict) -> dict:
             "window": prep.get("window"), "fps": prep.get("fps"), "target": prep.get("target")}
 
 
+def _finish_bundle(tmp: Path, dest: Path, doc: dict, card_markdown: str) -> None:
+    """Write ``card.json`` (``doc`` plus the SHA-256 of every file in ``tmp``) and ``MODEL_CARD.md`` into the
+    bundle being assembled in ``tmp``, then rename it to ``dest`` (replacing an older bundle)."""
+    files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    write_json_atomic(tmp / CARD_JSON, {**doc, "files": files})
+    write_text_atomic(tmp / CARD_MD, card_markdown if card_markdown.endswith("\n") else card_markdown + "\n")
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+        os.replace(dest, old / dest.name)
+    os.replace(tmp, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, card_markdown: str, dataset=None,
                 split: str = "seen/train", which: str = "best", overwrite: bool = False) -> Path:
     """Make a bundled model ``out_dir/name`` from a trained lip run and its autoencoder run.
@@ -336,19 +353,9 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
         if dataset is not None:
             size = (configs["lip"].get("model") or {}).get("crop_size")
             write_json_atomic(tmp / STATS_FILE, dataset_crop_statistics(dataset, split=split, size=size))
-        files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         doc = {"name": name, **card, "licence": card.get("licence", LICENCE), "lip2audspec_version": __version__,
-               "config_summary": _config_summary(configs["lip"], configs["autoencoder"]), "files": files}
-        write_json_atomic(tmp / CARD_JSON, doc)
-        write_text_atomic(tmp / CARD_MD, card_markdown if card_markdown.endswith("\n") else card_markdown + "\n")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
-        old = None
-        if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=out_dir))
-            os.replace(dest, old / name)
-        os.replace(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+               "config_summary": _config_summary(configs["lip"], configs["autoencoder"])}
+        _finish_bundle(tmp, dest, doc, card_markdown)
     except BaseException:
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)

@@ -115,13 +115,21 @@ class SyncPairs:
         Video frames per window (5).
     k : int
         Audio frames per video frame (4).
+    source_weights : sequence of float, optional
+        Share of the pairs drawn from each source (normalised); default: in proportion to their clips.
+        E.g. ``(3, 1)`` draws a quarter of the pairs from a small synthetic corpus beside real GRID.
     """
 
-    def __init__(self, sources, *, kind: str, crop_size: int, window: int = 5, k: int = 4):
+    def __init__(self, sources, *, kind: str, crop_size: int, window: int = 5, k: int = 4, source_weights=None):
         self.kind, self.window, self.k = kind, int(window), int(k)
         name = feature_array(kind)
-        self.crops, self.feats = [], []
-        for path, clips in sources:
+        self.crops, self.feats, source_of = [], [], []
+        sources = list(sources)
+        if source_weights is not None and (len(source_weights) != len(sources) or min(source_weights) < 0
+                                           or sum(source_weights) <= 0):
+            raise ParameterError(f"source_weights must give one non-negative weight per dataset ({len(sources)}), "
+                                 f"got {source_weights!r}")
+        for si, (path, clips) in enumerate(sources):
             clips = np.sort(np.asarray(clips, np.int64))
             if len(clips) == 0:
                 continue
@@ -138,9 +146,17 @@ class SyncPairs:
                     continue
                 self.crops.append(c)
                 self.feats.append(f)
+                source_of.append(si)
         if not self.crops:
             raise DataError("no clips to draw sync pairs from (empty splits?)")
         self.n_frames = np.array([c.shape[0] for c in self.crops])
+        self.p = None
+        if source_weights is not None:
+            source_of = np.asarray(source_of)
+            counts = np.bincount(source_of, minlength=len(sources)).astype(float)
+            w = np.asarray(source_weights, float) / np.sum(source_weights)
+            self.p = w[source_of] / counts[source_of]
+            self.p /= self.p.sum()
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -148,7 +164,7 @@ class SyncPairs:
     def draw(self, n: int, rng, *, min_shift: int = 2, max_shift: int = 15, p_other_clip: float = 0.25) -> tuple:
         """``n`` pairs: video (n, window, S, S) float32 in [0, 1], audio (n, window * k, F), labels (n,)."""
         w, k = self.window, self.k
-        clips = rng.integers(0, len(self), n)
+        clips = rng.choice(len(self), n, p=self.p) if self.p is not None else rng.integers(0, len(self), n)
         starts = (rng.random(n) * (self.n_frames[clips] - w + 1)).astype(int)
         labels = (rng.random(n) < 0.5).astype(np.float32)
         video = np.stack([self.crops[c][s : s + w] for c, s in zip(clips, starts)]).astype(np.float32) / 255.0
@@ -231,7 +247,7 @@ def _sync_configs(run_dir, resume, preset_name, audio_features, model_config, tr
 
 def train_syncnet(data_paths, run_dir, *, preset: str = "small", audio_features: str | None = None, model_config=None,
                   train_config: TrainConfig | None = None, resume: bool = False, overwrite: bool = False,
-                  val_pairs: int = 1024) -> dict:
+                  val_pairs: int = 1024, source_weights=None) -> dict:
     """Train (or resume) the SyncNet lip-sync expert on one or more prepared datasets.
 
     Parameters
@@ -252,6 +268,9 @@ def train_syncnet(data_paths, run_dir, *, preset: str = "small", audio_features:
         As :func:`lip2audspec.training.train_lipnet`.
     val_pairs : int
         Fixed validation pairs (half in sync).
+    source_weights : sequence of float, optional
+        Share of the training pairs drawn from each dataset (:class:`SyncPairs`); default: by clip count.
+        Recorded in the run (a resumed run keeps it).
 
     Returns
     -------
@@ -262,6 +281,8 @@ def train_syncnet(data_paths, run_dir, *, preset: str = "small", audio_features:
 
     model_config, train_config, paths = _sync_configs(run_dir, resume, preset, audio_features, model_config,
                                                       train_config, data_paths)
+    if resume:
+        source_weights = RunDir(run_dir).config().get("source_weights")
     with GridDataset(paths[0]) as ds:
         spec = ds.spec
     kind, S = model_config.audio_features, model_config.crop_size
@@ -274,7 +295,7 @@ def train_syncnet(data_paths, run_dir, *, preset: str = "small", audio_features:
                 tr_src.append((p, tr if train_config.max_train_clips is None else tr[: train_config.max_train_clips]))
                 va_src.append((p, ds.split(train_config.val_split)))
         train_pairs = SyncPairs(tr_src, kind=kind, crop_size=S, window=model_config.window,
-                                k=model_config.frames_per_video_frame)
+                                k=model_config.frames_per_video_frame, source_weights=source_weights)
         val = SyncPairs(va_src, kind=kind, crop_size=S, window=model_config.window, k=model_config.frames_per_video_frame)
         n_windows = int(np.sum(train_pairs.n_frames - model_config.window + 1))
         steps = train_config.steps_per_epoch or max(1, n_windows // batch)
@@ -286,7 +307,8 @@ def train_syncnet(data_paths, run_dir, *, preset: str = "small", audio_features:
                  len(train_pairs), n_windows, len(val), steps)
         return (train, va), steps * batch
 
-    extra = {"extra_data": [str(Path(p).resolve()) for p in paths[1:]], "audio_features": kind}
+    extra = {"extra_data": [str(Path(p).resolve()) for p in paths[1:]], "audio_features": kind,
+             "source_weights": None if source_weights is None else [float(w) for w in source_weights]}
     return _fit("syncnet", data_path=paths[0], spec=spec, run_dir=run_dir, model_config=model_config,
                 train_config=train_config, resume=resume, overwrite=overwrite, build=build_syncnet,
                 make_datasets=make_datasets, extra=extra)
