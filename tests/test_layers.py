@@ -33,7 +33,7 @@ LAYERS = {
     "data": 2, "plots": 2, "recognition": 2,
     "models": 3,
     "training": 4,
-    "inference": 5, "reconstruct": 5, "pretrained": 5, "sync": 5,
+    "inference": 5, "reconstruct": 5, "pretrained": 5, "sync": 5, "lipsync": 5, "batch": 5,
     "evaluation": 6,
     "cli": 7, "demos": 7,
 }
