@@ -2,17 +2,19 @@
 
 * :func:`encode` / :func:`decode`: the autoencoder's encoder and decoder on spectrograms of any length;
 * :func:`predict_windows`: run the lip network on every window of a clip (hop 1 by default) and stitch
-  the window predictions back into one sequence, averaging where windows overlap.
+  the window predictions back into one sequence, averaging where windows overlap;
+* :func:`predict_clip`: a clip's whole target sequence from any model family (the window network through
+  :func:`predict_windows`; a whole-clip family in one forward pass, or its autoregressive decoding).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .data.inputs import WindowConfig, context_windows, resize_crops, window_starts
+from .data.inputs import WindowConfig, context_windows, lip_inputs, resize_crops, window_starts
 from .errors import ParameterError
 
-__all__ = ["encode", "decode", "predict_windows", "stitch_windows"]
+__all__ = ["encode", "decode", "predict_windows", "predict_clip", "is_sequence_model", "stitch_windows"]
 
 
 def _frame_model(model, part: str):
@@ -109,3 +111,56 @@ def predict_windows(lipnet, crops, *, window: int | None = None, hop: int = 1, f
     windows = context_windows(crops, starts, window=window, context=context)
     preds = lipnet.predict(windows, batch_size=batch_size, verbose=0)
     return stitch_windows(preds, starts, n_frames=T, frames_per_video_frame=k)
+
+
+def is_sequence_model(model) -> bool:
+    """True for a whole-clip family (its config is a :class:`~lip2audspec.models.sequence.SequenceConfig`),
+    False for the window network."""
+    from .models.sequence import SequenceConfig
+
+    return isinstance(getattr(model, "config", None), SequenceConfig)
+
+
+def predict_clip(model, crops, *, batch_size: int = 64) -> np.ndarray:
+    """A clip's predicted target sequence from its mouth crops, for every model family.
+
+    * the window network (:class:`~lip2audspec.models.LipNet`): every window at hop 1, overlaps averaged
+      (:func:`predict_windows`);
+    * a whole-clip family: the clip's inputs (:func:`~lip2audspec.data.inputs.lip_inputs`) in one call of
+      the model's ``infer`` (one forward pass, or the autoregressive decoding of an attention decoder).
+      Memory grows with the clip length: long videos are cut into overlapping chunks by the caller.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained lip-to-speech model (``RunDir(run).load_model()``).
+    crops : array_like, shape (T, S, S)
+        Mouth crops of the clip; resized to the model's crop size if they differ.
+    batch_size : int
+        Windows per batch (window network only).
+
+    Returns
+    -------
+    ndarray, float32, shape (k * T, D)
+        ``D``: the model's target width (the autoencoder's codes, or the 128 spectrogram channels).
+
+    Examples
+    --------
+    >>> pred = predict_clip(RunDir("runs/framesync").load_model(), crops)  # doctest: +SKIP
+    >>> pred.shape  # doctest: +SKIP
+    (300, 128)
+    """
+    if not is_sequence_model(model):
+        return predict_windows(model, crops, hop=1, batch_size=batch_size)
+    crops = np.asarray(crops)
+    if crops.ndim != 3 or crops.shape[1] != crops.shape[2]:
+        raise ParameterError(f"crops must have shape (T, S, S), got {crops.shape}")
+    if crops.shape[0] < 1:
+        raise ParameterError("crops hold no frame")
+    x = lip_inputs(resize_crops(crops, model.config.crop_size))[None]
+    out = np.asarray(model.infer(x), dtype=np.float32)[0]
+    k = model.config.frames_per_video_frame
+    if out.shape[0] != k * crops.shape[0]:
+        raise ParameterError(f"the model returned {out.shape[0]} frames for {crops.shape[0]} video frames "
+                             f"(expected {k * crops.shape[0]})")
+    return out

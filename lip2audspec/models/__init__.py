@@ -7,6 +7,8 @@
 * Configurations are frozen dataclasses on :class:`lip2audspec.config.Config` (:class:`AutoencoderConfig`,
   :class:`LipNetConfig`) with the ``paper`` and ``small`` presets in :data:`PRESETS` (each preset also
   carries its per-family optimiser defaults as data, :attr:`ModelPreset.training`).
+* Whole-clip (sequence) families, chosen by name (``train_main --arch``, :data:`FAMILIES`):
+  :class:`FrameSync` (3D-CNN + BiLSTM, non-autoregressive, frame-synchronous).
 * :class:`ConfiguredModel`: the base of every model family (config in, ``get_config`` mirrors it,
   ``compile_for_training(learning_rate=...)``, ``infer`` and ``compute_losses`` hooks).
 
@@ -40,6 +42,8 @@ from .layers import (  # noqa: E402
     pearson_correlation,
 )
 from .lipnet import LipNet, build_lipnet  # noqa: E402
+from .framesync import FRAMESYNC_PRESETS, FrameSync, FrameSyncConfig  # noqa: E402
+from .families import ARCHS, FAMILIES, family  # noqa: E402
 
 __all__ = [
     "config_class",
@@ -57,6 +61,12 @@ __all__ = [
     "apply_framewise",
     "LipNet",
     "build_lipnet",
+    "FrameSync",
+    "FrameSyncConfig",
+    "FRAMESYNC_PRESETS",
+    "FAMILIES",
+    "ARCHS",
+    "family",
     "CorrelationMSELoss",
     "PearsonCorrelation",
     "RandomFlipOrNoise",

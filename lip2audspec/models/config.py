@@ -402,8 +402,12 @@ def preset(name: str) -> ModelPreset:
 
 
 def config_class(kind: str) -> type:
-    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``), as run folders record it."""
+    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``, or a sequence family such as
+    ``"framesync"``), as run folders record it."""
+    from .families import FAMILIES  # sequence families (imported late: they build on this module)
+
     kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig)}
+    kinds.update({f.config_class.KIND: f.config_class for f in FAMILIES.values()})
     if kind not in kinds:
         raise ParameterError(f"unknown model kind {kind!r}; expected one of {sorted(kinds)}")
     return kinds[kind]
