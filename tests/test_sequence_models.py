@@ -27,9 +27,13 @@ from lip2audspec.training.pipelines import EpochCounter, clip_dataset
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: per family, a tiny config (fast to build and train)
+_FRONT = dict(crop_size=16, front_filters=(4, 8), res_blocks=(0, 1), front_units=16)
+_ATT = dict(prenet_units=(8,), attention_dim=8, location_filters=4, location_kernel=5, postnet_filters=8,
+            prenet_dropout_at_inference=False)
 TINY = {
-    "framesync": dict(crop_size=16, front_filters=(4, 8), res_blocks=(0, 1), front_units=16, lstm_units=(8,),
-                      post_filters=(8,)),
+    "framesync": dict(**_FRONT, lstm_units=(8,), post_filters=(8,)),
+    "lip2wav": dict(**_FRONT, **_ATT, decoder_lstm=(16, 16), reduction=2),
+    "lipsound2": dict(**_FRONT, **_ATT, encoder_lstm=(8, 8), decoder_lstm=(16,), reduction=4),
 }
 
 
@@ -116,31 +120,36 @@ _LOAD = textwrap.dedent(
     import keras
     import lip2audspec.models  # registers the families
     from lip2audspec.inference import predict_clip
-    model = keras.saving.load_model(sys.argv[1])
-    assert type(model).__name__ == sys.argv[4], type(model)
-    np.save(sys.argv[3], predict_clip(model, np.load(sys.argv[2])))
+    crops = np.load(sys.argv[1])
+    for arch in sys.argv[2:]:
+        model = keras.saving.load_model(f"{arch}.keras")
+        assert type(model).__name__.lower() == arch, type(model)
+        np.save(f"{arch}.npy", predict_clip(model, crops))
     """
 )
 
 
-@pytest.mark.parametrize("arch", sorted(TINY))
-def test_keras_reload_in_fresh_process(arch, tmp_path):
-    m = FAMILIES[arch].model_class(tiny_config(arch)).compile_for_training(learning_rate=1e-3)
+def test_keras_reload_in_fresh_process(tmp_path):
+    """Every family: save, load in a fresh Python process, same prediction (one subprocess for all)."""
     rng = np.random.default_rng(3)
-    for layer in m._flatten_layers(include_self=False):  # non-default BatchNorm statistics
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.moving_mean.assign(rng.normal(0, 0.1, layer.moving_mean.shape).astype(np.float32))
-            layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape).astype(np.float32))
-    crops = rng.integers(0, 255, (9, 24, 24), dtype=np.uint8)  # resized to the model's 16 px
-    m.save(tmp_path / "m.keras")
+    crops = rng.integers(0, 255, (9, 24, 24), dtype=np.uint8)  # resized to the models' 16 px
     np.save(tmp_path / "crops.npy", crops)
+    want = {}
+    for arch in sorted(TINY):
+        m = FAMILIES[arch].model_class(tiny_config(arch)).compile_for_training(learning_rate=1e-3)
+        for layer in m._flatten_layers(include_self=False):  # non-default BatchNorm statistics
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.moving_mean.assign(rng.normal(0, 0.1, layer.moving_mean.shape).astype(np.float32))
+                layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape).astype(np.float32))
+        m.save(tmp_path / f"{arch}.keras")
+        want[arch] = predict_clip(m, crops)
+        assert want[arch].shape == (36, 128)
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    res = subprocess.run([sys.executable, "-c", _LOAD, str(tmp_path / "m.keras"), str(tmp_path / "crops.npy"),
-                          str(tmp_path / "y.npy"), type(m).__name__], capture_output=True, text=True, env=env, timeout=240)
+    res = subprocess.run([sys.executable, "-c", _LOAD, str(tmp_path / "crops.npy"), *sorted(TINY)], capture_output=True,
+                         text=True, env=env, timeout=300, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
-    want = predict_clip(m, crops)
-    assert want.shape == (36, 128)
-    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), want, rtol=1e-4, atol=1e-5)
+    for arch, w in want.items():
+        np.testing.assert_allclose(np.load(tmp_path / f"{arch}.npy"), w, rtol=1e-4, atol=1e-5, err_msg=arch)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -149,10 +158,10 @@ def _history(run):
     return (run / "history.csv").read_text().strip().splitlines()[1:]
 
 
-@pytest.mark.parametrize("arch", sorted(TINY))
-def test_train_main_arch_resume_init_reconstruct(arch, tiny_runs, tmp_path):
+def test_train_main_arch_resume_init_reconstruct(tiny_runs, tmp_path):
     from lip2audspec.reconstruct import Reconstructor
 
+    arch = "framesync"
     data = str(tiny_runs["data"])
     cfg = tiny_config(arch).save_json(tmp_path / "tiny.json")
     run = tmp_path / "run"
@@ -180,6 +189,20 @@ def test_train_main_arch_resume_init_reconstruct(arch, tiny_runs, tmp_path):
     assert out.target.shape == (4 * len(crops), 128) and out.audio.ndim == 1 and np.isfinite(out.audio).all()
 
 
+@pytest.mark.parametrize("arch", ["lip2wav", "lipsound2"])
+def test_train_main_attention_families_one_epoch(arch, tiny_runs, tmp_path):
+    """One-epoch CLI smoke test; the run records whether the attention aligned."""
+    cfg = tiny_config(arch).save_json(tmp_path / "tiny.json")
+    run = tmp_path / "run"
+    assert train_main_main([str(tiny_runs["data"]), "--arch", arch, "--run", str(run), "--model-config", str(cfg),
+                            "--epochs", "1", "--max-train-clips", "2", "--verbose", "0", "--no-tensorboard"]) == 0
+    hist = (run / "history.csv").read_text().splitlines()
+    assert "val_diagonality" in hist[0] and len(hist) == 2
+    report = json.loads((run / "alignment.json").read_text())
+    assert set(report) >= {"aligned", "epoch", "best", "threshold", "message"} and 0 <= report["best"] <= 1
+    assert RunDir(run).load_model("best").config == tiny_config(arch)
+
+
 def test_init_refuses_an_unrelated_run(tiny_runs, tmp_path):
     from lip2audspec.errors import ModelError
     from lip2audspec.training import init_from_run
@@ -189,8 +212,27 @@ def test_init_refuses_an_unrelated_run(tiny_runs, tmp_path):
         init_from_run(m, tiny_runs["ae"])
 
 
-def test_predict_clip_window_network(tiny_runs):
-    lipnet = RunDir(tiny_runs["lip"]).load_model("best")
-    with GridDataset(tiny_runs["data"]) as ds:
-        crops = ds.array("crops", 0)
-    assert predict_clip(lipnet, crops).shape == (4 * len(crops), 32)
+# ---------------------------------------------------------------------------------------------------------------
+# guided attention loss and diagonality on hand-made matrices
+def test_guided_attention_loss_and_diagonality():
+    from lip2audspec.models.attention import (alignment_report, diagonality, guided_attention_loss,
+                                              guided_attention_weights)
+
+    n_out, n_in = 8, 4  # 2 decoder steps per encoder frame
+    diag = np.zeros((n_out, n_in), np.float32)
+    diag[np.arange(n_out), np.arange(n_out) // 2] = 1.0
+    anti = diag[::-1].copy()
+    uniform = np.full((n_out, n_in), 1.0 / n_in, np.float32)
+    w = guided_attention_weights(n_out, n_in, sigma=0.2)
+    assert w.shape == (n_out, n_in) and w.min() >= 0 and w.max() < 1
+    g = {name: float(guided_attention_loss(a[None], sigma=0.2)) for name, a in
+         (("diag", diag), ("uniform", uniform), ("anti", anti))}
+    assert g["diag"] < 0.05 < g["uniform"] < g["anti"]
+    np.testing.assert_allclose(g["uniform"], w.mean() / n_in, rtol=1e-5)  # uniform weights 1/T: mean(w) / T
+    assert float(diagonality(diag, band=0.5)) == 1.0
+    assert float(diagonality(anti, band=0.5)) == 0.0
+    np.testing.assert_allclose(float(diagonality(uniform, band=0.5)), 0.25 * np.mean(
+        [np.sum(np.abs(np.arange(n_in) - ((n + 0.5) * n_in / n_out - 0.5)) <= 0.5) for n in range(n_out)]), rtol=1e-6)
+    never = alignment_report([{"val_diagonality": 0.1}, {"val_diagonality": 0.3}])
+    assert not never["aligned"] and never["epoch"] is None and "NEVER" in never["message"]
+    assert alignment_report([{"val_diagonality": 0.2}, {"val_diagonality": 0.8}])["epoch"] == 2

@@ -364,8 +364,27 @@ def train_sequence(data_path, run_dir, *, arch: str = "framesync", preset: str =
             init_from_run(model, init)
         return model
 
-    return _fit(kind, data_path=path, spec=spec, run_dir=run_dir, model_config=model_config, train_config=train_config,
-                resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
+    res = _fit(kind, data_path=path, spec=spec, run_dir=run_dir, model_config=model_config, train_config=train_config,
+               resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
+    if "guided_weight" in model_config.to_dict():  # an attention decoder: did it align?
+        res["alignment"] = _alignment(RunDir(run_dir))
+    return res
+
+
+def _alignment(run: RunDir) -> dict:
+    """Write ``alignment.json`` (:func:`~lip2audspec.models.attention.alignment_report` of the whole
+    history) and log whether and when the attention aligned."""
+    import csv
+
+    from ..fileio import write_json_atomic
+    from ..models.attention import alignment_report
+
+    with open(run.file(RunDir.HISTORY), newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    report = alignment_report(rows)
+    write_json_atomic(run.file("alignment.json"), report)
+    (log.info if report["aligned"] else log.warning)("%s: %s", run.path, report["message"])
+    return report
 
 
 def init_from_run(model, run, *, which: str = "best") -> int:
