@@ -61,6 +61,20 @@ def _clip_order(clips, shuffle: bool, seed: int, epoch: int):
     return clips[np.random.default_rng([seed, epoch]).permutation(len(clips))]
 
 
+def _lip_source(path, clips, target: str, crop_size):
+    """Clip indices as an array (none: DataError) and the dataset's k, T, crop side S (or ``crop_size``),
+    target width D and window config; a missing target is a DataError."""
+    clips = np.asarray(clips, dtype=np.int64)
+    if len(clips) == 0:
+        raise DataError(f"no clips in the requested split of {path}")
+    with GridDataset(path) as ds:
+        if not ds.has(target):
+            raise DataError(f"{path} has no '{target}' targets" + (" (train the autoencoder and add them first)"
+                                                                    if target == "bottleneck" else ""))
+        return clips, {"k": ds.k, "T": ds.spec.n_frames, "S": crop_size or ds.spec.crop_size,
+                       "D": ds.spec.target_dim(target), "window": ds.window_config}
+
+
 def _dataset(gen, n_items: int, batch_size: int, x_spec, y_spec, steps: int | None):
     import tensorflow as tf
 
@@ -124,16 +138,9 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
     """
     import tensorflow as tf
 
-    clips = np.asarray(clips, dtype=np.int64)
-    if len(clips) == 0:
-        raise DataError(f"no clips in the requested split of {path}")
+    clips, info = _lip_source(path, clips, target, crop_size)
     counter = counter or EpochCounter()
-    with GridDataset(path) as ds:
-        if not ds.has(target):
-            raise DataError(f"{path} has no '{target}' targets (train the autoencoder and add them first)")
-        wc, k = window or ds.window_config, ds.k
-        T, S = ds.spec.n_frames, crop_size or ds.spec.crop_size
-        D = ds.spec.target_dim(target)
+    wc, k, T, S, D = window or info["window"], info["k"], info["T"], info["S"], info["D"]
     starts = window_starts(T, wc)
 
     def gen():
@@ -206,16 +213,9 @@ def clip_dataset(path, clips, *, target: str = "spec", batch_size: int, shuffle:
     """
     import tensorflow as tf
 
-    clips = np.asarray(clips, dtype=np.int64)
-    if len(clips) == 0:
-        raise DataError(f"no clips in the requested split of {path}")
+    clips, info = _lip_source(path, clips, target, crop_size)
     counter = counter or EpochCounter()
-    with GridDataset(path) as ds:
-        if not ds.has(target):
-            raise DataError(f"{path} has no '{target}' targets" + (" (train the autoencoder and add them first)"
-                                                                    if target == "bottleneck" else ""))
-        k, T, S = ds.k, ds.spec.n_frames, crop_size or ds.spec.crop_size
-        D = ds.spec.target_dim(target)
+    k, T, S, D = info["k"], info["T"], info["S"], info["D"]
 
     def gen():
         order = _clip_order(clips, shuffle, seed, counter.epoch)
