@@ -6,17 +6,19 @@
 * :func:`predict_stream` / :func:`predict_long`: any length in bounded memory: a per-chunk predictor
   (``fn(crops (T, S, S)) -> (k T, D)``, e.g. :func:`window_predictor`) run on overlapping chunks of the
   crops, cross-faded at the seams (:mod:`lip2audspec.chunking`, Lip2Wav's approach).
+* :func:`predict_clip`: a clip's whole target sequence from any model family (the window network through
+  :func:`predict_windows`; a whole-clip family in one forward pass, or its autoregressive decoding).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .data.inputs import WindowConfig, context_windows, resize_crops, window_starts
+from .data.inputs import WindowConfig, context_windows, lip_inputs, resize_crops, window_starts
 from .errors import ParameterError
 
-__all__ = ["encode", "decode", "predict_windows", "stitch_windows", "window_predictor", "predict_stream", "predict_long",
-           "DEFAULT_CHUNK", "DEFAULT_OVERLAP"]
+__all__ = ["encode", "decode", "predict_windows", "predict_clip", "is_sequence_model", "stitch_windows",
+           "window_predictor", "predict_stream", "predict_long", "DEFAULT_CHUNK", "DEFAULT_OVERLAP"]
 
 #: Default chunk (video frames; 3 s at 25 fps, GRID's clip length, what the models are trained on) and
 #: overlap (frames; the outer thirds, 8 frames, exceed the window network's reach of 7 frames, so its
@@ -199,3 +201,54 @@ def predict_long(crops, fn, *, chunk: int = DEFAULT_CHUNK, overlap: int = DEFAUL
         raise ParameterError(f"crops must have shape (T, S, S) with T >= 1, got {crops.shape}")
     return np.concatenate(list(predict_stream([crops], fn, chunk=chunk, overlap=overlap,
                                               frames_per_video_frame=frames_per_video_frame)))
+def is_sequence_model(model) -> bool:
+    """True for a whole-clip family (its config is a :class:`~lip2audspec.models.sequence.SequenceConfig`),
+    False for the window network."""
+    from .models.sequence import SequenceConfig
+
+    return isinstance(getattr(model, "config", None), SequenceConfig)
+
+
+def predict_clip(model, crops, *, batch_size: int = 64) -> np.ndarray:
+    """A clip's predicted target sequence from its mouth crops, for every model family.
+
+    * the window network (:class:`~lip2audspec.models.LipNet`): every window at hop 1, overlaps averaged
+      (:func:`predict_windows`);
+    * a whole-clip family: the clip's inputs (:func:`~lip2audspec.data.inputs.lip_inputs`) in one call of
+      the model's ``infer`` (one forward pass, or the autoregressive decoding of an attention decoder).
+      Memory grows with the clip length: long videos are cut into overlapping chunks by the caller.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A trained lip-to-speech model (``RunDir(run).load_model()``).
+    crops : array_like, shape (T, S, S)
+        Mouth crops of the clip; resized to the model's crop size if they differ.
+    batch_size : int
+        Windows per batch (window network only).
+
+    Returns
+    -------
+    ndarray, float32, shape (k * T, D)
+        ``D``: the model's target width (the autoencoder's codes, or the 128 spectrogram channels).
+
+    Examples
+    --------
+    >>> pred = predict_clip(RunDir("runs/framesync").load_model(), crops)  # doctest: +SKIP
+    >>> pred.shape  # doctest: +SKIP
+    (300, 128)
+    """
+    if not is_sequence_model(model):
+        return predict_windows(model, crops, hop=1, batch_size=batch_size)
+    crops = np.asarray(crops)
+    if crops.ndim != 3 or crops.shape[1] != crops.shape[2]:
+        raise ParameterError(f"crops must have shape (T, S, S), got {crops.shape}")
+    if crops.shape[0] < 1:
+        raise ParameterError("crops hold no frame")
+    x = lip_inputs(resize_crops(crops, model.config.crop_size))[None]
+    out = np.asarray(model.infer(x), dtype=np.float32)[0]
+    k = model.config.frames_per_video_frame
+    if out.shape[0] != k * crops.shape[0]:
+        raise ParameterError(f"the model returned {out.shape[0]} frames for {crops.shape[0]} video frames "
+                             f"(expected {k * crops.shape[0]})")
+    return out

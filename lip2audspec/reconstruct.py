@@ -1,4 +1,4 @@
-"""Speech from silent video: mouth crops -> lip network -> decoder -> auditory spectrogram -> aud2wav.
+"""Speech from silent video: mouth crops -> lip network -> (decoder) -> auditory spectrogram -> aud2wav.
 
 :class:`Reconstructor` loads a trained lip network (``best.keras`` of a ``train_main`` run) and the
 autoencoder whose codes it predicts, with the data settings they were trained on (crop method and size,
@@ -6,8 +6,10 @@ target post-processing, auditory parameters), and turns any video OpenCV can rea
 
 1. frames: grayscale, resampled in time to 25 fps (:func:`lip2audspec.data.video.read_video`);
 2. mouth crops with the run's cropper (:mod:`lip2audspec.data.crop`);
-3. codes for every window (hop 1, overlaps averaged; :func:`lip2audspec.inference.predict_windows`);
-4. decoder -> compressed spectrogram; decompression and re-delay (:func:`spectrogram_from_target`);
+3. the clip's predicted target (:func:`lip2audspec.inference.predict_clip`: the window network at hop 1
+   with overlaps averaged, or a whole-clip family such as ``framesync``);
+4. codes -> the autoencoder's decoder -> compressed spectrogram (families that predict the spectrogram
+   itself skip it); decompression and re-delay (:func:`spectrogram_from_target`);
 5. ``aud2wav`` (``n_iter`` iterations from the ``aud2wavi`` guess) -> audio at 16 kHz.
 
 Videos of any length (:meth:`Reconstructor.from_video`, :meth:`Reconstructor.stream`): a video of at most
@@ -48,7 +50,7 @@ from .data.targets import TargetConfig, decompress, spectrogram_from_target
 from .data.track import MouthTracker, TrackConfig
 from .data.video import FrameStream
 from .errors import DataError, ParameterError
-from .inference import DEFAULT_OVERLAP, decode, predict_stream, predict_windows, window_predictor
+from .inference import DEFAULT_OVERLAP, decode, is_sequence_model, predict_clip, predict_stream, window_predictor
 from .seeding import check_seed, derived_rng
 from .training.runs import RunDir
 
@@ -71,7 +73,8 @@ class Reconstruction:
     spectrogram : ndarray, float64, shape (k * T, 128)
         Decompressed, re-delayed auditory spectrogram given to aud2wav.
     codes : ndarray, float32, shape (k * T, D)
-        Predicted bottleneck codes.
+        The model's prediction: bottleneck codes, or (families with ``target="spec"``) the same array as
+        ``target``.
     crops : ndarray, uint8, shape (T, S, S) or None
     errors : ndarray, shape (n_iter, 2)
         aud2wav's error curve.
@@ -205,10 +208,11 @@ class Reconstructor:
     Parameters
     ----------
     lip_run : str or Path
-        Run folder of ``train_main`` (its ``best.keras`` and ``config.json``).
+        Run folder of ``train_main``, any ``--arch`` (its ``best.keras`` and ``config.json``).
     autoencoder_run : str or Path, optional
         Default: the autoencoder run recorded in the lip run's config (a relative path there is taken
-        relative to the lip run folder, as in a bundled model).
+        relative to the lip run folder, as in a bundled model). Not needed (and not loaded) for a
+        family that predicts the spectrogram itself (``target="spec"``).
     n_iter : int
         aud2wav iterations (default 20).
     crop : CropConfig, optional
@@ -253,12 +257,16 @@ class Reconstructor:
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
-        if cfg.get("kind") != "lipnet":
+        from .models.families import family_of_kind
+
+        seq_family = family_of_kind(cfg.get("kind"))
+        if cfg.get("kind") != "lipnet" and seq_family is None:
             raise ParameterError(f"{run.path} is a {cfg.get('kind')} run; reconstruct needs a lip network run (train_main)")
-        ae_run = autoencoder_run or cfg.get("autoencoder_run")
-        if not ae_run:
+        needs_ae = seq_family is None or (cfg.get("model") or {}).get("target") == "bottleneck"
+        ae_run = (autoencoder_run or cfg.get("autoencoder_run")) if needs_ae else None
+        if needs_ae and not ae_run:
             raise ParameterError(f"{run.path} does not record its autoencoder; pass autoencoder_run")
-        if autoencoder_run is None and not Path(ae_run).is_absolute():
+        if ae_run and autoencoder_run is None and not Path(ae_run).is_absolute():
             ae_run = run.path / ae_run  # a relocatable run (bundled model): relative to the lip run
         prep = (cfg.get("data") or {}).get("prepare_config")
         if not prep:
@@ -287,9 +295,9 @@ class Reconstructor:
             raise ParameterError(f"track must be a TrackConfig, got {type(self.track_config).__name__}")
         self.n_iter = n_iter
         self.lipnet = run.load_model("best")
-        self.autoencoder = RunDir(ae_run).load_model("best")
+        self.autoencoder = RunDir(ae_run).load_model("best") if ae_run else None
         self._cropper = None
-        self.lip_run, self.autoencoder_run = run.path, Path(ae_run)
+        self.lip_run, self.autoencoder_run = run.path, Path(ae_run) if ae_run else None
         if stats is None and run.file(STATS_FILE).is_file():
             stats = run.file(STATS_FILE)
         self.stats = load_crop_statistics(stats) if stats is not None and stats is not False else None
@@ -412,7 +420,10 @@ class Reconstructor:
                        times=tuple((w.start_s, w.end_s) for w in words), grammar=grammar, reconstruction=rec)
 
     def _chunk_predictor(self):
-        """The per-chunk predictor ``fn(crops (T, S, S)) -> codes (k T, D)`` of long videos."""
+        """The per-chunk predictor ``fn(crops (T, S, S)) -> target (k T, D)`` of long videos (a whole-clip
+        family runs on each chunk as on a clip: :func:`~lip2audspec.inference.predict_clip`)."""
+        if is_sequence_model(self.lipnet):
+            return lambda crops: predict_clip(self.lipnet, crops)
         return window_predictor(self.lipnet, window=self.window, hop=self.hop,
                                 frames_per_video_frame=self.target_config.frames_per_video_frame)
 
@@ -504,7 +515,7 @@ class Reconstructor:
             tail = None  # the last drop_first frames, delayed into the next block (spectrogram_from_target)
             for c in codes:
                 t0 = time.perf_counter()
-                target = decode(self.autoencoder, c)
+                target = decode(self.autoencoder, c) if self.autoencoder is not None else c
                 spec = np.maximum(decompress(target, power=self.target_config.power), 0.0)
                 if d:
                     spec = np.concatenate([np.repeat(spec[:1], d, axis=0) if tail is None else tail, spec])
@@ -563,10 +574,13 @@ class Reconstructor:
         check = self.check_crops(crops, source=source or key)
         k = self.target_config.frames_per_video_frame
         t0 = time.perf_counter()
-        codes = predict_windows(self.lipnet, crops, window=self.window, hop=1, frames_per_video_frame=k)
+        codes = predict_clip(self.lipnet, crops)
+        if codes.shape[0] != k * crops.shape[0]:
+            raise DataError(f"the model predicted {codes.shape[0]} frames for {crops.shape[0]} video frames, "
+                            f"the data settings say {k} per video frame")
         t_lip = time.perf_counter() - t0
         t0 = time.perf_counter()
-        target = decode(self.autoencoder, codes)
+        target = decode(self.autoencoder, codes) if self.autoencoder is not None else codes
         spec = np.maximum(spectrogram_from_target(target, config=self.target_config), 0.0)
         t_dec = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -54,6 +54,10 @@ def model_config(args, kind: str):
 
     if args.model_config:
         return load_config(args.model_config)
+    from ..models.families import FAMILIES
+
+    if kind in FAMILIES:  # a sequence family: its own presets
+        return FAMILIES[kind].preset(args.preset)
     return getattr(preset(args.preset), kind)
 
 

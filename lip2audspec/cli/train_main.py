@@ -1,26 +1,64 @@
-"""``train_main DATA --run RUN_DIR --autoencoder AE_RUN`` (also ``lip2audspec train-main``): the lip network."""
+"""``train_main DATA --run RUN_DIR [--arch ARCH] [--autoencoder AE_RUN] [--init RUN]`` (also ``lip2audspec train-main``).
+
+``--arch lip2audspec`` (default) trains the window lip network (CNN-LSTM-FC, Lip2AudSpec) on the
+autoencoder's codes; the other choices are whole-clip families (:data:`lip2audspec.models.FAMILIES`).
+"""
 
 from __future__ import annotations
 
 from ._train_args import add_common, model_config, prologue, standalone, train_config
 from .train_autoencoder import _summary
 
-DESCRIPTION = "Train the lip network (CNN-LSTM-FC, Lip2AudSpec) on a prepared dataset's windows."
+DESCRIPTION = "Train a lip-to-speech network on a prepared dataset (the Lip2AudSpec window network by default)."
 
 
 def add_arguments(parser) -> None:
+    from ..models.families import ARCHS, WINDOW_ARCH
+
     add_common(parser)
+    parser.add_argument("--arch", choices=list(ARCHS), default=None,
+                        help=f"model family (default {WINDOW_ARCH}: the window network; with --resume, the run's)")
     parser.add_argument("--autoencoder", metavar="AE_RUN", help="trained autoencoder run; its encoder makes the bottleneck "
                         "targets if the dataset has none yet")
+    parser.add_argument("--init", metavar="RUN", help="start from this run's weights (layers whose names and shapes "
+                        "match), e.g. a model pretrained on many speakers; sequence families only")
+
+
+def _arch(args) -> str:
+    from ..errors import ParameterError
+    from ..models.families import WINDOW_ARCH
+    from ..training import RunDir
+
+    if not args.resume:
+        return args.arch or WINDOW_ARCH
+    doc = RunDir(args.resume).config()
+    arch = doc.get("arch") or (WINDOW_ARCH if doc.get("kind") == "lipnet" else doc.get("kind"))
+    if args.arch and args.arch != arch:
+        raise ParameterError(f"{args.resume} holds a {arch} run, not --arch {args.arch}")
+    return arch
 
 
 def run(args) -> int:
-    prologue(args)
-    from ..training import train_lipnet
+    from ..errors import ParameterError
+    from ..models.families import WINDOW_ARCH
 
-    res = train_lipnet(args.data, args.resume or args.run, preset=args.preset, model_config=model_config(args, "lipnet"),
-                       train_config=train_config(args), autoencoder_run=args.autoencoder, resume=bool(args.resume),
-                       overwrite=args.overwrite)
+    prologue(args)
+    arch = _arch(args)
+    if arch == WINDOW_ARCH:
+        if args.init:
+            raise ParameterError("--init is for the sequence families (--arch framesync, ...), not the window network")
+        from ..training import train_lipnet
+
+        res = train_lipnet(args.data, args.resume or args.run, preset=args.preset, model_config=model_config(args, "lipnet"),
+                           train_config=train_config(args), autoencoder_run=args.autoencoder, resume=bool(args.resume),
+                           overwrite=args.overwrite)
+    else:
+        from ..training import train_sequence
+
+        res = train_sequence(args.data, args.resume or args.run, arch=arch, preset=args.preset,
+                             model_config=model_config(args, arch), train_config=train_config(args),
+                             autoencoder_run=args.autoencoder, init=args.init, resume=bool(args.resume),
+                             overwrite=args.overwrite)
     _summary(res)
     return 0
 

@@ -55,7 +55,7 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
     Parameters
     ----------
     lip_run : str or Path
-        ``train_main`` run folder.
+        ``train_main`` run folder (any ``--arch``).
     data : str or Path, optional
         Prepared folder or ``dataset.h5`` (default: the one the run was trained on).
     out : str or Path
@@ -159,7 +159,8 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
                 frame_ms=p.frame_ms,
             ))
             timings.append({**r.timings, "total": t_rec})
-    meta = {"seed": seed, "lip_run": str(Path(lip_run).resolve()), "autoencoder_run": str(rec.autoencoder_run.resolve()),
+    meta = {"seed": seed, "lip_run": str(Path(lip_run).resolve()), "autoencoder_run": str(rec.autoencoder_run.resolve()) if rec.autoencoder_run else None,
+            "arch": RunDir(lip_run).config().get("arch", "lip2audspec"),
             "data": str(path.resolve()), "split": split, "clips": int(len(results)), "aud2wav_iterations": n_iter,
             "aud2wav_restarts": restarts,
             "spectrogram_domain": f"compressed (power {tcfg.power}) auditory spectrogram, as trained",

@@ -11,6 +11,8 @@
   carries its per-family optimiser defaults as data, :attr:`ModelPreset.training`).
 * :class:`SyncNet` / :func:`build_syncnet`: the lip-sync expert (mouth window and audio window ->
   embeddings; :mod:`lip2audspec.models.syncnet`, LSE scores in :mod:`lip2audspec.sync`).
+* Whole-clip (sequence) families, chosen by name (``train_main --arch``, :data:`FAMILIES`):
+  :class:`FrameSync` (3D-CNN + BiLSTM, non-autoregressive, frame-synchronous).
 * :class:`ConfiguredModel`: the base of every model family (config in, ``get_config`` mirrors it,
   ``compile_for_training(learning_rate=...)``, ``infer`` and ``compute_losses`` hooks).
 
@@ -46,6 +48,8 @@ from .layers import (  # noqa: E402
 from .lipnet import LipNet, build_lipnet  # noqa: E402
 from .wav2lip import WAV2LIP_PRESETS, Wav2Lip, Wav2LipConfig, build_wav2lip, wav2lip_preset  # noqa: E402
 from .syncnet import SyncNet, SyncNetConfig, build_syncnet, syncnet_preset  # noqa: E402
+from .framesync import FRAMESYNC_PRESETS, FrameSync, FrameSyncConfig  # noqa: E402
+from .families import ARCHS, FAMILIES, family  # noqa: E402
 
 __all__ = [
     "config_class",
@@ -63,6 +67,12 @@ __all__ = [
     "apply_framewise",
     "LipNet",
     "build_lipnet",
+    "FrameSync",
+    "FrameSyncConfig",
+    "FRAMESYNC_PRESETS",
+    "FAMILIES",
+    "ARCHS",
+    "family",
     "CorrelationMSELoss",
     "PearsonCorrelation",
     "RandomFlipOrNoise",

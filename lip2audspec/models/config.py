@@ -402,10 +402,13 @@ def preset(name: str) -> ModelPreset:
 
 
 def config_class(kind: str) -> type:
-    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``, ``"syncnet"``), as run folders record it."""
+    """The model config class of ``kind`` (``"autoencoder"``, ``"lipnet"``, ``"syncnet"``, or a sequence family
+    such as ``"framesync"``), as run folders record it."""
+    from .families import FAMILIES  # sequence families (imported late: they build on this module)
     from .syncnet import SyncNetConfig  # the lip-sync expert's config lives beside its graph code
 
     kinds = {c.KIND: c for c in (AutoencoderConfig, LipNetConfig, SyncNetConfig)}
+    kinds.update({f.config_class.KIND: f.config_class for f in FAMILIES.values()})
     if kind not in kinds:
         raise ParameterError(f"unknown model kind {kind!r}; expected one of {sorted(kinds)}")
     return kinds[kind]

@@ -50,6 +50,8 @@ def check_model_fits(spec: DatasetSpec, config, *, target: str = "bottleneck") -
     {'resize_to': None, 'window': WindowConfig(window=5, hop=5)}
     """
     problems, out = [], {"resize_to": None, "window": spec.window_config}
+    if hasattr(config, "frames_per_video_frame") and hasattr(config, "target"):
+        return _check_sequence_fits(spec, config, out)
     if hasattr(config, "n_channels") and config.n_channels != spec.spec_channels:
         problems.append(f"the dataset's spectrogram frames have {spec.spec_channels} channels but the model expects "
                         f"{config.n_channels}: use a model config with n_channels={spec.spec_channels}")
@@ -80,6 +82,32 @@ def check_model_fits(spec: DatasetSpec, config, *, target: str = "bottleneck") -
                                 f"{f' (autoencoder {made_by})' if made_by else ''} but the model predicts out_dim="
                                 f"{config.out_dim}: use a preset or model config with out_dim={dim}, or an autoencoder "
                                 f"with bottleneck={config.out_dim} on a fresh copy of the prepared dataset")
+    if problems:
+        raise ParameterError("the model does not fit the dataset: " + "; ".join(problems))
+    return out
+
+
+def _check_sequence_fits(spec: DatasetSpec, config, out: dict) -> dict:
+    """Whole-clip families: crop size (resized on load), channels, k, and the target's width."""
+    problems = []
+    if config.crop_size != spec.crop_size:
+        out["resize_to"] = config.crop_size
+        log.warning("the dataset's crops are %dx%d, the model's %dx%d: resizing crops on load", spec.crop_size,
+                    spec.crop_size, config.crop_size, config.crop_size)
+    if config.channels != spec.input_channels:
+        problems.append(f"the dataset gives {spec.input_channels} input channels but the model expects {config.channels}: "
+                        f"use channels={spec.input_channels}")
+    if config.frames_per_video_frame != spec.frames_per_video_frame:
+        problems.append(f"the dataset has {spec.frames_per_video_frame} target frames per video frame, the model "
+                        f"{config.frames_per_video_frame}: use frames_per_video_frame={spec.frames_per_video_frame}")
+    try:
+        dim = spec.target_dim(config.target)
+    except Exception as exc:  # DataError: no such target
+        problems.append(str(exc))
+    else:
+        if dim != config.out_dim:
+            problems.append(f"the dataset's {config.target} targets are {dim}-dimensional but the model predicts "
+                            f"out_dim={config.out_dim}: use out_dim={dim}")
     if problems:
         raise ParameterError("the model does not fit the dataset: " + "; ".join(problems))
     return out

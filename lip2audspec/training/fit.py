@@ -32,10 +32,11 @@ from ..data.dataset import GridDataset, add_dataset_array, dataset_file
 from ..errors import DataError, ParameterError
 from .compat import check_model_fits
 from .config import TrainConfig
-from .pipelines import EpochCounter, frame_dataset, window_dataset
+from .pipelines import EpochCounter, clip_dataset, frame_dataset, window_dataset
 from .runs import RunDir
 
-__all__ = ["train_autoencoder", "train_lipnet", "train_or_resume", "add_bottleneck_targets", "configure_cpu_devices"]
+__all__ = ["train_autoencoder", "train_lipnet", "train_sequence", "train_or_resume", "add_bottleneck_targets",
+           "init_from_run", "configure_cpu_devices"]
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +311,129 @@ def train_lipnet(data_path, run_dir, *, preset: str = "small", model_config=None
                 make_datasets=make_datasets, extra=extra)
 
 
+def train_sequence(data_path, run_dir, *, arch: str = "framesync", preset: str = "small", model_config=None,
+                   train_config: TrainConfig | None = None, autoencoder_run=None, init=None, resume: bool = False,
+                   overwrite: bool = False) -> dict:
+    """Train a whole-clip (sequence) family on a prepared dataset's clips.
+
+    Each training example is a whole clip (:func:`~lip2audspec.training.pipelines.clip_dataset`): all
+    its mouth-crop inputs and all its ``k T`` target frames (the compressed spectrogram, or the
+    autoencoder's codes when the config's ``target`` is ``"bottleneck"``). Batches count clips.
+
+    Parameters
+    ----------
+    data_path, run_dir, train_config, resume, overwrite
+        As :func:`train_autoencoder`.
+    arch : str
+        Family name (:data:`lip2audspec.models.FAMILIES`, e.g. ``"framesync"``).
+    preset : {"small", "paper"}
+        The family's preset (model config and optimiser defaults).
+    model_config : config of the family, optional
+        Default: the preset's.
+    autoencoder_run : str or Path, optional
+        Needed for ``target="bottleneck"`` when the dataset has no codes yet; recorded in the run.
+    init : str or Path, optional
+        Run folder whose ``best.keras`` weights initialise the model (e.g. pretrained on many synthetic
+        speakers): every layer whose name and weight shapes match is copied (:func:`init_from_run`).
+        Recorded in the run's ``config.json`` (``init_run``); ignored on resume.
+
+    Returns
+    -------
+    dict
+        As :func:`train_autoencoder` (``samples_per_second`` counts clips).
+    """
+    from ..models.families import family as get_family
+
+    fam = get_family(arch)
+    kind = fam.config_class.KIND
+    model_config, train_config, path = _configs(kind, run_dir, resume, preset, model_config, train_config, data_path,
+                                                family=fam)
+    spec = _dataset_spec(path)
+    ae = autoencoder_run
+    if model_config.target == "bottleneck":
+        if "bottleneck" not in spec.derived:
+            if autoencoder_run is None:
+                raise DataError(f"{path} has no bottleneck targets: pass the autoencoder run (--autoencoder RUN_DIR)")
+            add_bottleneck_targets(path, autoencoder_run)
+            spec = _dataset_spec(path)
+        ae = autoencoder_run or spec.derived["bottleneck"].get("autoencoder_run")
+    check_model_fits(spec, model_config)
+    make_datasets = _split_datasets(path, train_config, functools.partial(
+        clip_dataset, target=model_config.target, crop_size=model_config.crop_size))
+    extra = {"arch": arch, "autoencoder_run": str(Path(ae).resolve()) if ae else None,
+             "init_run": str(Path(init).resolve()) if init and not resume else None}
+
+    def build(config):
+        model = fam.model_class(config)
+        if init is not None:
+            init_from_run(model, init)
+        return model
+
+    res = _fit(kind, data_path=path, spec=spec, run_dir=run_dir, model_config=model_config, train_config=train_config,
+               resume=resume, overwrite=overwrite, build=build, make_datasets=make_datasets, extra=extra)
+    if "guided_weight" in model_config.to_dict():  # an attention decoder: did it align?
+        res["alignment"] = _alignment(RunDir(run_dir))
+    return res
+
+
+def _alignment(run: RunDir) -> dict:
+    """Write ``alignment.json`` (:func:`~lip2audspec.models.attention.alignment_report` of the whole
+    history) and log whether and when the attention aligned."""
+    import csv
+
+    from ..fileio import write_json_atomic
+    from ..models.attention import alignment_report
+
+    with open(run.file(RunDir.HISTORY), newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    report = alignment_report(rows)
+    write_json_atomic(run.file("alignment.json"), report)
+    (log.info if report["aligned"] else log.warning)("%s: %s", run.path, report["message"])
+    return report
+
+
+def init_from_run(model, run, *, which: str = "best") -> int:
+    """Copy the weights of another run's model into ``model`` where layer names and weight shapes match.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A freshly built model.
+    run : str or Path
+        Run folder (its ``best.keras``, or ``model.keras`` with ``which="last"``).
+
+    Returns
+    -------
+    int
+        Layers copied (each with all its weights).
+
+    Raises
+    ------
+    ModelError
+        No layer of ``run``'s model matches ``model`` (another family or sizes): nothing to start from.
+    """
+    from ..errors import ModelError
+
+    source = RunDir(run).load_model(which)
+    src = {layer.name: layer for layer in source._flatten_layers(include_self=False)}
+    copied, skipped = 0, []
+    for layer in model._flatten_layers(include_self=False):
+        other = src.get(layer.name)
+        if other is None or not layer.weights:
+            continue
+        w = other.get_weights()
+        if [tuple(a.shape) for a in w] == [tuple(v.shape) for v in layer.weights]:
+            layer.set_weights(w)
+            copied += 1
+        else:
+            skipped.append(layer.name)
+    if copied == 0:
+        raise ModelError(f"no layer of the model in {run} matches this model (another family or other sizes); "
+                         "cannot initialise from it")
+    log.info("initialised %d layer(s) from %s%s", copied, run, f"; shapes differ for {skipped}" if skipped else "")
+    return copied
+
+
 def train_or_resume(train_fn, data_path, run_dir, *, train_config: TrainConfig, **kwargs) -> dict:
     """Start a run, or resume it if ``run_dir`` already holds one (a finished run is not retrained).
 
@@ -362,8 +486,9 @@ def _split_datasets(path, train_config: TrainConfig, make_dataset):
     return make_datasets
 
 
-def _configs(kind, run_dir, resume, preset_name, model_config, train_config, data_path):
-    """The model config, the resolved training config and the dataset file of a new or resumed run."""
+def _configs(kind, run_dir, resume, preset_name, model_config, train_config, data_path, family=None):
+    """The model config, the resolved training config and the dataset file of a new or resumed run
+    (``family``: a sequence :class:`~lip2audspec.models.families.Family`, whose presets give the defaults)."""
     from ..models import config_class, preset
 
     cls = config_class(kind)
@@ -376,6 +501,9 @@ def _configs(kind, run_dir, resume, preset_name, model_config, train_config, dat
         saved = run.train_config()
         train_config = saved if train_config is None else train_config.resolved(saved.to_dict())
         data_path = data_path or doc["data"]["path"]
+    elif family is not None:
+        model_config = model_config if model_config is not None else family.preset(preset_name)
+        train_config = (train_config or TrainConfig()).resolved(family.training[preset_name])
     else:
         p = preset(preset_name)
         model_config = model_config if model_config is not None else getattr(p, kind)

@@ -8,6 +8,10 @@ Batches are assembled in a Python generator that reads clips from the HDF5 file 
 * the epoch number comes from :class:`EpochCounter` (updated by a Keras callback at the start of every
   epoch), so a resumed run draws exactly the order an uninterrupted run would have drawn.
 
+Sequence models (:func:`clip_dataset`) take whole clips: all ``T`` frames of a clip's inputs and its
+``k T`` target frames (the prepared dataset stores every clip at the same length ``T``; a shorter
+recording, e.g. GRID's 74-frame clips, was padded by preparation), with the same seeded clip order.
+
 Lip-network windows are cut from whole-clip inputs (normalised frame, 1st and 2nd difference;
 :func:`lip2audspec.data.inputs.context_windows`), so differences at a window's first frame use the
 preceding frames of the clip; with ``context`` the inputs extend that many frames beyond each side.
@@ -20,10 +24,10 @@ import math
 import numpy as np
 
 from ..data.dataset import GridDataset
-from ..data.inputs import context_windows, resize_crops, window_starts
+from ..data.inputs import context_windows, lip_inputs, resize_crops, window_starts
 from ..errors import DataError
 
-__all__ = ["EpochCounter", "frame_dataset", "window_dataset"]
+__all__ = ["EpochCounter", "frame_dataset", "window_dataset", "clip_dataset"]
 
 
 class EpochCounter:
@@ -55,6 +59,20 @@ def _clip_order(clips, shuffle: bool, seed: int, epoch: int):
     if not shuffle:
         return clips
     return clips[np.random.default_rng([seed, epoch]).permutation(len(clips))]
+
+
+def _lip_source(path, clips, target: str, crop_size):
+    """Clip indices as an array (none: DataError) and the dataset's k, T, crop side S (or ``crop_size``),
+    target width D and window config; a missing target is a DataError."""
+    clips = np.asarray(clips, dtype=np.int64)
+    if len(clips) == 0:
+        raise DataError(f"no clips in the requested split of {path}")
+    with GridDataset(path) as ds:
+        if not ds.has(target):
+            raise DataError(f"{path} has no '{target}' targets" + (" (train the autoencoder and add them first)"
+                                                                    if target == "bottleneck" else ""))
+        return clips, {"k": ds.k, "T": ds.spec.n_frames, "S": crop_size or ds.spec.crop_size,
+                       "D": ds.spec.target_dim(target), "window": ds.window_config}
 
 
 def _dataset(gen, n_items: int, batch_size: int, x_spec, y_spec, steps: int | None):
@@ -120,16 +138,9 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
     """
     import tensorflow as tf
 
-    clips = np.asarray(clips, dtype=np.int64)
-    if len(clips) == 0:
-        raise DataError(f"no clips in the requested split of {path}")
+    clips, info = _lip_source(path, clips, target, crop_size)
     counter = counter or EpochCounter()
-    with GridDataset(path) as ds:
-        if not ds.has(target):
-            raise DataError(f"{path} has no '{target}' targets (train the autoencoder and add them first)")
-        wc, k = window or ds.window_config, ds.k
-        T, S = ds.spec.n_frames, crop_size or ds.spec.crop_size
-        D = ds.spec.target_dim(target)
+    wc, k, T, S, D = window or info["window"], info["k"], info["T"], info["S"], info["D"]
     starts = window_starts(T, wc)
 
     def gen():
@@ -151,3 +162,74 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
     x_spec = tf.TensorSpec((None, wc.window + 2 * context, S, S, 3), tf.float32)
     y_spec = tf.TensorSpec((None, k * wc.window, D), tf.float32)
     return _dataset(gen, len(clips) * len(starts), batch_size, x_spec, y_spec, steps)
+
+
+def clip_dataset(path, clips, *, target: str = "spec", batch_size: int, shuffle: bool, seed: int = 0,
+                 counter: EpochCounter | None = None, shuffle_clips: int = 32, steps: int | None = None,
+                 crop_size: int | None = None):
+    """Whole-clip batches ``(inputs (B, T, S, S, 3), targets (B, k T, D))`` for sequence models.
+
+    Every clip contributes one example: the inputs of all its ``T`` frames (normalised frame, 1st and
+    2nd temporal difference, :func:`~lip2audspec.data.inputs.lip_inputs`) and all its ``k T`` target
+    frames (``target``: ``"spec"``, the compressed auditory spectrogram, or a derived target such as
+    ``"bottleneck"``). The clip order is the permutation drawn from ``(seed, epoch)`` as for
+    :func:`window_dataset`; clips are then permuted again within each chunk of ``shuffle_clips``
+    (generator seeded by ``(seed, epoch, 3)``), so a resumed run draws the order an uninterrupted run
+    would have drawn.
+
+    Parameters
+    ----------
+    path : str or Path
+        Prepared ``dataset.h5``.
+    clips : array_like of int
+        Clip indices (a split).
+    target : str
+        Target array of the dataset.
+    batch_size : int
+        Clips per batch (the last batch of an epoch may be smaller).
+    shuffle : bool
+        Seeded order (training) or the given order (validation).
+    seed : int
+    counter : EpochCounter, optional
+        The current epoch (updated by the training loop).
+    shuffle_clips : int
+        Clips read (and shuffled) together.
+    steps : int, optional
+        Cap on batches per epoch.
+    crop_size : int, optional
+        Resize the crops on load (default: the dataset's size).
+
+    Returns
+    -------
+    (tf.data.Dataset, int)
+        The dataset and its number of batches per epoch.
+
+    Examples
+    --------
+    >>> ds, n = clip_dataset("prepared/dataset.h5", [0, 1, 2], batch_size=2, shuffle=True)  # doctest: +SKIP
+    >>> x, y = next(iter(ds))  # doctest: +SKIP
+    >>> x.shape, y.shape  # doctest: +SKIP
+    (TensorShape([2, 75, 48, 48, 3]), TensorShape([2, 300, 128]))
+    """
+    import tensorflow as tf
+
+    clips, info = _lip_source(path, clips, target, crop_size)
+    counter = counter or EpochCounter()
+    k, T, S, D = info["k"], info["T"], info["S"], info["D"]
+
+    def gen():
+        order = _clip_order(clips, shuffle, seed, counter.epoch)
+        rng = np.random.default_rng([seed, counter.epoch, 3]) if shuffle else None
+        with GridDataset(path) as ds:
+            def chunks():
+                for i in range(0, len(order), shuffle_clips):
+                    part = order[i : i + shuffle_clips]
+                    xs = [lip_inputs(resize_crops(ds.array("crops", int(c)), S)) for c in part]
+                    ys = [ds.array(target, int(c)).astype(np.float32) for c in part]
+                    yield np.stack(xs), np.stack(ys)
+
+            yield from _batches(chunks(), batch_size, rng)
+
+    x_spec = tf.TensorSpec((None, T, S, S, 3), tf.float32)
+    y_spec = tf.TensorSpec((None, k * T, D), tf.float32)
+    return _dataset(gen, len(clips), batch_size, x_spec, y_spec, steps)
