@@ -357,7 +357,7 @@ def _postnet(c: AttentionConfig, name: str = "postnet") -> keras.Model:
         last = i == c.postnet_layers
         x = keras.layers.Conv1D(c.out_dim if last else c.postnet_filters, c.postnet_kernel, padding="same",
                                 name=f"{name}{i}_conv")(x)
-        x = keras.layers.BatchNormalization(name=f"{name}{i}_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=c.bn_momentum, name=f"{name}{i}_bn")(x)
         if not last:
             x = keras.layers.Activation("tanh", name=f"{name}{i}_tanh")(x)
             x = keras.layers.Dropout(0.5, name=f"{name}{i}_drop")(x)
