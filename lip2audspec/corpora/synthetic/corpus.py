@@ -108,7 +108,7 @@ def word_starts(words, phonemes) -> list:
 
     Examples
     --------
-    >>> word_starts([(0.0, 0.3, "green"), (0.25, 0.5, "in")],
+    >>> word_starts([(0.0, 0.2, "green"), (0.2, 0.5, "in")],  # "in" event on green's final n
     ...             [(0.0, 0.05, "g"), (0.05, 0.1, "r"), (0.1, 0.2, "'i:"), (0.2, 0.3, "n"), (0.3, 0.35, "I"), (0.35, 0.5, "n")])
     [0.0, 0.3]
     """
