@@ -228,3 +228,9 @@ def test_wheel_ships_the_bundles(tiny_runs, tmp_path):
     for p in bundle.rglob("*"):
         if p.is_file():
             assert prefix + p.relative_to(src / "lip2audspec" / "pretrained").as_posix() in names
+
+
+def test_a_sync_expert_bundle_is_not_a_reconstructor():
+    """The shipped SyncNet bundle named where a lip-to-speech model is expected: one clear error."""
+    with pytest.raises(ParameterError, match=r"'sync-s1' is a lip-sync expert \(SyncNet\), not a lip-to-speech model"):
+        pretrained.reconstructor_for("sync-s1")

@@ -196,6 +196,9 @@ class Pretrained:
         """
         from ..reconstruct import Reconstructor
 
+        if self.info.get("kind") == "syncnet":
+            raise ParameterError(f"{self.name!r} is a lip-sync expert (SyncNet), not a lip-to-speech model; use it "
+                                 f"with `lip2audspec sync -m {self.name}` or lip2audspec.sync.SyncExpert.load")
         kwargs.setdefault("autoencoder_run", self.autoencoder_run)
         kwargs.setdefault("stats", self.stats)
         return Reconstructor(self.lip_run, **kwargs)
