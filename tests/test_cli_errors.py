@@ -199,3 +199,21 @@ def test_no_tensorflow_start_up_lines_in_a_failed_command(garbage_dataset, tmp_p
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lip2audspec train-autoencoder: error: "), proc.stderr
+
+
+def test_building_the_command_line_does_not_import_tensorflow():
+    """`lip2audspec --help` and every sub-command's parser stay free of Keras/TensorFlow (cold start; the
+    TensorFlow start-up filter is installed only once a command runs)."""
+    code = ("import sys; from lip2audspec.cli.main import build_parser; build_parser(); "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_train_main_help_names_every_family():
+    from lip2audspec.cli.train_main import ARCH_HELP
+    from lip2audspec.models.families import ARCHS
+
+    assert [a for a in ARCHS if a in ARCH_HELP] == list(ARCHS)

@@ -12,12 +12,15 @@ from .train_autoencoder import _summary
 DESCRIPTION = "Train a lip-to-speech network on a prepared dataset (the Lip2AudSpec window network by default)."
 
 
-def add_arguments(parser) -> None:
-    from ..models.families import ARCHS, WINDOW_ARCH
+#: ``--arch`` choices as listed in the help (the names of :data:`lip2audspec.models.families.ARCHS`, which
+#: validates them in :func:`run`; kept here so building the parser does not import Keras and TensorFlow)
+ARCH_HELP = "lip2audspec (default: the window network), framesync, lip2wav, lipsound2"
 
+
+def add_arguments(parser) -> None:
     add_common(parser)
-    parser.add_argument("--arch", choices=list(ARCHS), default=None,
-                        help=f"model family (default {WINDOW_ARCH}: the window network; with --resume, the run's)")
+    parser.add_argument("--arch", default=None, metavar="ARCH",
+                        help=f"model family: {ARCH_HELP}; with --resume, the run's")
     parser.add_argument("--autoencoder", metavar="AE_RUN", help="trained autoencoder run; its encoder makes the bottleneck "
                         "targets if the dataset has none yet")
     parser.add_argument("--init", metavar="RUN", help="start from this run's weights (layers whose names and shapes "
@@ -26,9 +29,11 @@ def add_arguments(parser) -> None:
 
 def _arch(args) -> str:
     from ..errors import ParameterError
-    from ..models.families import WINDOW_ARCH
+    from ..models.families import WINDOW_ARCH, family
     from ..training import RunDir
 
+    if args.arch is not None and args.arch != WINDOW_ARCH:
+        family(args.arch)  # unknown names: one error listing the families
     if not args.resume:
         return args.arch or WINDOW_ARCH
     doc = RunDir(args.resume).config()

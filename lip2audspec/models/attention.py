@@ -143,7 +143,7 @@ def guided_attention_weights(n_out: int, n_in: int, *, sigma: float = 0.2) -> np
     --------
     >>> w = guided_attention_weights(4, 4, sigma=0.2)
     >>> float(w[0, 0]), round(float(w[0, 3]), 3)
-    (0.0, 1.0)
+    (0.0, 0.999)
     """
     if n_out < 1 or n_in < 1:
         raise ParameterError(f"guided_attention_weights needs n_out, n_in >= 1, got {n_out}, {n_in}")
