@@ -263,6 +263,35 @@ def _config_summary(lip_cfg: dict, ae_cfg: dict) -> dict:
             "window": prep.get("window"), "fps": prep.get("fps"), "target": prep.get("target")}
 
 
+def _check_card(name, card, card_markdown) -> None:
+    """The checks every bundle writer makes on its name, card and ``MODEL_CARD.md`` text."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ParameterError(f"bundle name must be letters, digits, '.', '_' or '-' (not starting with those "
+                             f"marks), got {name!r}")
+    if not isinstance(card, dict) or not isinstance(card.get("description"), str) or not card["description"].strip():
+        raise ParameterError("card must be a dict with a one-line 'description'")
+    if not isinstance(card_markdown, str) or not card_markdown.strip():
+        raise ParameterError("card_markdown must be the model card's text")
+
+
+@contextlib.contextmanager
+def _assembling(out_dir, name: str, *, overwrite: bool):
+    """Yield ``(tmp, dest)``: a scratch folder beside ``out_dir / name`` to assemble a bundle in (removed if
+    the assembly fails; :func:`_finish_bundle` renames it into place)."""
+    out_dir = Path(out_dir)
+    dest = out_dir / name
+    if dest.exists() and not overwrite:
+        raise ParameterError(f"{dest} already exists; pass overwrite=True to replace it")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    try:
+        yield tmp, dest
+    except BaseException:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        raise
+
+
 def _finish_bundle(tmp: Path, dest: Path, doc: dict, card_markdown: str) -> None:
     """Write ``card.json`` (``doc`` plus the SHA-256 of every file in ``tmp``) and ``MODEL_CARD.md`` into the
     bundle being assembled in ``tmp``, then rename it to ``dest`` (replacing an older bundle)."""
@@ -322,29 +351,17 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     """
     from ..data.stats import STATS_FILE, dataset_crop_statistics
 
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ParameterError(f"bundle name must be letters, digits, '.', '_' or '-' (not starting with those "
-                             f"marks), got {name!r}")
-    if not isinstance(card, dict) or not isinstance(card.get("description"), str) or not card["description"].strip():
-        raise ParameterError("card must be a dict with a one-line 'description'")
+    _check_card(name, card, card_markdown)
     clash = sorted(set(card) & set(_COMPUTED))
     if clash:
         raise ParameterError(f"card must not set {clash}: make_bundle computes them")
-    if not isinstance(card_markdown, str) or not card_markdown.strip():
-        raise ParameterError("card_markdown must be the model card's text")
     runs = {"lip": RunDir(lip_run), "autoencoder": RunDir(autoencoder_run)}
     configs = {k: r.config() for k, r in runs.items()}
     for key, kind in (("lip", "lipnet"), ("autoencoder", "autoencoder")):
         if configs[key].get("kind") != kind:
             raise ParameterError(f"{runs[key].path} is a {configs[key].get('kind')} run, not a {kind} run")
         runs[key].model_path(which)  # raises if the run has no such model (or which is wrong)
-    out_dir = Path(out_dir)
-    dest = out_dir / name
-    if dest.exists() and not overwrite:
-        raise ParameterError(f"{dest} already exists; pass overwrite=True to replace it")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
-    try:
+    with _assembling(out_dir, name, overwrite=overwrite) as (tmp, dest):
         for key, sub in RUNS.items():
             (tmp / sub).mkdir()
             # inference weights only: the optimiser state of a run's checkpoint would triple the size
@@ -359,8 +376,4 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
         doc = {"name": name, **card, "licence": card.get("licence", LICENCE), "lip2audspec_version": __version__,
                "config_summary": _config_summary(configs["lip"], configs["autoencoder"])}
         _finish_bundle(tmp, dest, doc, card_markdown)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp)
-        raise
     return dest

@@ -12,16 +12,13 @@ same way by :func:`~lip2audspec.pretrained.load` (SHA-256 of every file in ``car
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import tempfile
 from pathlib import Path
 
 from .. import __version__
 from ..errors import ParameterError
 from ..fileio import write_json_atomic
 from ..training.runs import RunDir
-from .bundles import _NAME, LICENCE, _finish_bundle
+from .bundles import LICENCE, _assembling, _check_card, _finish_bundle
 
 __all__ = ["SYNC_RUN", "make_sync_bundle"]
 
@@ -53,32 +50,17 @@ def make_sync_bundle(name: str, *, run, out_dir, card: dict, card_markdown: str,
     Path
         The bundle folder (assembled beside it and renamed into place).
     """
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ParameterError(f"bundle name must be letters, digits, '.', '_' or '-', got {name!r}")
-    if not isinstance(card, dict) or not str(card.get("description", "")).strip():
-        raise ParameterError("card must be a dict with a one-line 'description'")
-    if not isinstance(card_markdown, str) or not card_markdown.strip():
-        raise ParameterError("card_markdown must be the model card's text")
+    _check_card(name, card, card_markdown)
     r = RunDir(run)
     cfg = r.config()
     if cfg.get("kind") != "syncnet":
         raise ParameterError(f"{r.path} is a {cfg.get('kind')} run, not a syncnet run")
     r.model_path(which)
-    out_dir = Path(out_dir)
-    dest = out_dir / name
-    if dest.exists() and not overwrite:
-        raise ParameterError(f"{dest} already exists; pass overwrite=True to replace it")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
-    try:
+    with _assembling(out_dir, name, overwrite=overwrite) as (tmp, dest):
         (tmp / SYNC_RUN).mkdir()
         r.load_model(which).save(tmp / SYNC_RUN / RunDir.BEST)  # inference weights, no optimiser state
         write_json_atomic(tmp / SYNC_RUN / RunDir.CONFIG, cfg)
         doc = {"name": name, "kind": "syncnet", **card, "licence": card.get("licence", LICENCE),
                "lip2audspec_version": __version__, "config_summary": {"syncnet": cfg.get("model")}}
         _finish_bundle(tmp, dest, doc, card_markdown)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp)
-        raise
     return dest
