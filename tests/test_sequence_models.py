@@ -228,7 +228,10 @@ def test_guided_attention_loss_and_diagonality():
     g = {name: float(guided_attention_loss(a[None], sigma=0.2)) for name, a in
          (("diag", diag), ("uniform", uniform), ("anti", anti))}
     assert g["diag"] < 0.05 < g["uniform"] < g["anti"]
-    np.testing.assert_allclose(g["uniform"], w.mean() / n_in, rtol=1e-5)  # uniform weights 1/T: mean(w) / T
+    # summed over the encoder frames, averaged over steps: uniform weights 1/T give mean(w); one-hot rows the
+    # penalty of the attended cell
+    np.testing.assert_allclose(g["uniform"], w.mean(), rtol=1e-5)
+    np.testing.assert_allclose(g["anti"], np.mean(w[np.arange(n_out), (n_out - 1 - np.arange(n_out)) // 2]), rtol=1e-5)
     assert float(diagonality(diag, band=0.5)) == 1.0
     assert float(diagonality(anti, band=0.5)) == 0.0
     np.testing.assert_allclose(float(diagonality(uniform, band=0.5)), 0.25 * np.mean(
@@ -236,3 +239,29 @@ def test_guided_attention_loss_and_diagonality():
     never = alignment_report([{"val_diagonality": 0.1}, {"val_diagonality": 0.3}])
     assert not never["aligned"] and never["epoch"] is None and "NEVER" in never["message"]
     assert alignment_report([{"val_diagonality": 0.2}, {"val_diagonality": 0.8}])["epoch"] == 2
+
+
+def test_diagonal_prior_keeps_an_untrained_decoder_on_the_diagonal():
+    """The static prior (attention_prior > 0) aligns even random weights; without it they are not aligned."""
+    import keras
+
+    from lip2audspec.errors import ParameterError
+    from lip2audspec.models.attention import AttentionDecoder, diagonal_log_prior, diagonality
+
+    p = np.asarray(diagonal_log_prior(8, 4, sigma=1.0))
+    assert p.shape == (8, 4) and np.all(p <= 0) and np.allclose(p.max(axis=1), -1 / 32)  # centres at t +- 0.25
+    with pytest.raises(ParameterError, match="sigma"):
+        diagonal_log_prior(8, 4, sigma=0.0)
+    base = tiny_config("lip2wav")
+    memory = np.random.default_rng(0).normal(size=(2, 20, 16)).astype("float32")
+    scores = {}
+    for prior in (0.0, 1.0):
+        keras.utils.set_random_seed(0)
+        dec = AttentionDecoder(base.replace(attention_prior=prior), 16)
+        n_steps = 20 * base.frames_per_video_frame // base.reduction
+        teacher = np.zeros((2, n_steps * base.reduction, base.out_dim), "float32")
+        for t in (teacher, None):
+            _, w = dec.decode(memory, n_steps, teacher=t)
+            scores[prior, t is None] = float(diagonality(w, band=2.0))
+    assert scores[1.0, False] > 0.9 and scores[1.0, True] > 0.9   # teacher-forced and free-running
+    assert scores[0.0, False] < 0.5

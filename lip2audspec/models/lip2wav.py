@@ -48,8 +48,9 @@ LIP2WAV_PRESETS = types.MappingProxyType({
                            front_units=512, reduction=2, prenet_units=(256, 256), decoder_lstm=(1024, 1024),
                            attention_dim=128, postnet_filters=512),
     # CPU sizes: the framesync small front end, prenet 128-128, LSTMs 256-256, r = 4 (one step per video
-    # frame), postnet 5 x 128.
+    # frame), postnet 5 x 128; a diagonal attention prior of 3 video frames (not in Lip2Wav) so that the
+    # alignment is there from the first updates of a CPU-sized budget.
     "small": Lip2WavConfig(crop_size=48, front_filters=(8, 16, 32, 64), res_blocks=(0, 1, 1, 1), res_kernel=(1, 3, 3),
                            front_units=256, reduction=4, prenet_units=(128, 128), decoder_lstm=(256, 256),
-                           attention_dim=128, location_kernel=15, postnet_filters=128),
+                           attention_dim=128, location_kernel=15, postnet_filters=128, attention_prior=3.0),
 })

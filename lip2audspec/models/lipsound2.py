@@ -47,8 +47,9 @@ LIPSOUND2_PRESETS = types.MappingProxyType({
     "paper": LipSound2Config(crop_size=96, front_filters=(32, 64, 128, 256), res_blocks=(2, 2, 2, 2),
                              res_kernel=(3, 3, 3), front_units=512, encoder_lstm=(256, 256), reduction=2,
                              prenet_units=(256, 256), decoder_lstm=(1024,), postnet_filters=512),
-    # CPU sizes: the framesync small front end, 2 BiLSTMs of 128, one LSTM of 256, r = 4, postnet 5 x 128.
+    # CPU sizes: the framesync small front end, 2 BiLSTMs of 128, one LSTM of 256, r = 4, postnet 5 x 128,
+    # a diagonal attention prior of 3 video frames (not in LipSound2; see attention.py).
     "small": LipSound2Config(crop_size=48, front_filters=(8, 16, 32, 64), res_blocks=(0, 1, 1, 1), res_kernel=(1, 3, 3),
                              front_units=256, encoder_lstm=(128, 128), reduction=4, prenet_units=(128, 128),
-                             decoder_lstm=(256,), location_kernel=15, postnet_filters=128),
+                             decoder_lstm=(256,), location_kernel=15, postnet_filters=128, attention_prior=3.0),
 })
