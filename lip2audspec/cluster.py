@@ -135,8 +135,8 @@ def _import_distributed():
 def dask_client(spec, *, workers: int = 1):
     """A :class:`distributed.Client` for ``spec`` (see :func:`parse_scheduler`), closed on exit.
 
-    ``"local:N"`` starts N single-threaded worker processes (no dashboard) and stops them on exit; an
-    address or scheduler file connects to a running cluster, which is left running.
+    ``"local:N"`` starts N single-threaded worker processes (the dashboard on a free port) and stops them
+    on exit; an address or scheduler file connects to a running cluster, which is left running.
 
     Raises
     ------
@@ -149,7 +149,7 @@ def dask_client(spec, *, workers: int = 1):
     if kind == "local":
         log.info("starting a local Dask cluster of %d worker processes", value)
         cluster = distributed.LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.WARNING)
+                                           dashboard_address=":0", silence_logs=logging.WARNING)
         try:
             with distributed.Client(cluster) as client:
                 yield client
