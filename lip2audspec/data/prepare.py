@@ -174,7 +174,8 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     dict
         ``crops`` (T, S, S) uint8, ``boxes`` (T, 4), ``detected`` (T,), ``spec`` (T*k, 128) float32,
         ``padded`` (video frames added by repeating the last one, int), ``align`` (whether the clip has
-        an alignment file, bool), ``timings`` (seconds per stage).
+        an alignment file, bool), ``timings`` (wall seconds per stage: ``decode``, ``validate``, ``crop``,
+        ``target``; and ``cpu``, the process's CPU seconds for the whole clip).
 
     Raises
     ------
@@ -182,6 +183,7 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
         The clip fails a validity check (the reason says which).
     """
     t = {}
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     n = config.n_frames
     if paths.video is None:
@@ -236,6 +238,7 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     t0 = time.perf_counter()
     spec = auditory_target(audio, n_video_frames=n, config=config.target)
     t["target"] = time.perf_counter() - t0
+    t["cpu"] = time.process_time() - cpu0
     return dict(crops=np.asarray(mc.crops, np.uint8), boxes=np.asarray(mc.boxes, np.float32),
                 detected=np.asarray(mc.detected, bool), spec=spec, padded=int(padded),
                 align=paths.align is not None, timings=t)
