@@ -78,6 +78,7 @@ def same_arrays(a, b) -> bool:
 
 
 def run_one(corpus, out: Path, *, speakers, config, workers: int, scheduler) -> dict:
+    """One cold ``prepare_grid`` into ``out`` (removed first); its figures."""
     shutil.rmtree(out, ignore_errors=True)  # cold: no per-clip cache
     load0 = os.getloadavg()
     t0 = time.perf_counter()
@@ -88,7 +89,18 @@ def run_one(corpus, out: Path, *, speakers, config, workers: int, scheduler) -> 
     cpu = stages.pop("cpu", float("nan"))
     return {"clips": n, "valid": s["clips"], "excluded": s["excluded"], "wall_s": wall, "cpu_per_clip_s": cpu,
             "clips_per_s": n / wall, "grid_minutes": GRID_CLIPS * wall / n / 60, "stages_s": stages,
-            "load_start": load0, "load_end": os.getloadavg(), "dataset": str(out / "dataset.h5")}
+            "load_start": load0, "load_end": os.getloadavg(), "dataset": str(out / "dataset.h5"),
+            "workers": _worker_count(scheduler, workers)}
+
+
+def _worker_count(scheduler, workers: int):
+    """Worker processes of a run: ``workers`` locally, N for ``local:N``, None for a remote cluster."""
+    if scheduler is None:
+        return workers
+    from lip2audspec.cluster import parse_scheduler
+
+    kind, value = parse_scheduler(scheduler, workers=workers)
+    return value if kind == "local" else None
 
 
 def _print(label: str, cropper: str, r: dict) -> None:
@@ -101,6 +113,10 @@ def _print(label: str, cropper: str, r: dict) -> None:
           f"{r['load_end'][0]:.2f} at end")
     print(f"{'':9s}   per valid clip in one worker: wall {stages}; CPU {r['cpu_per_clip_s'] * 1000:.0f} ms")
     print(f"{'':9s}   cold run extrapolated to {GRID_CLIPS} clips: {r['grid_minutes']:.1f} min{verdict}")
+    if r["workers"] and r["cpu_per_clip_s"] > 0:  # an estimate beside the measurement, for a loaded machine
+        est = GRID_CLIPS * r["cpu_per_clip_s"] / r["workers"] / 60
+        print(f"{'':9s}   (estimate, not the target's measure: {GRID_CLIPS} clips x CPU per clip / {r['workers']} "
+              f"busy cores = {est:.1f} min, without start-up, assembly or contention)")
 
 
 def main(argv=None) -> int:
