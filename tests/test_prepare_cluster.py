@@ -86,3 +86,14 @@ def test_bad_or_unreachable_scheduler(tiny_grid, tmp_path, capsys):
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith("lip2audspec prepare: error: cannot connect to the Dask scheduler tcp://127.0.0.1:")
     assert _cached(tmp_path / "p" / "work") == {}
+
+
+def test_a_job_error_is_raised_with_its_type(client):
+    """An error in a job (not a clip exclusion) reaches the caller with its type; the other jobs are cancelled."""
+    from lip2audspec.cluster import run_jobs
+
+    done = []
+    assert run_jobs(client, parse_scheduler, ["local:1", "local:2"], on_done=done.append) == 2
+    assert sorted(done) == [("local", 1), ("local", 2)]
+    with pytest.raises(ParameterError, match="'nope' is not 'local'"):
+        run_jobs(client, parse_scheduler, ["local:1", "nope"] + ["local:3"] * 20)
