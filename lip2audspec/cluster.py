@@ -17,8 +17,8 @@ What the caller gets, whatever the scheduler:
 * the same jobs and job function as the local process pool, so a cluster run and a laptop run give the
   same results;
 * a per-process set-up (``setup(*setup_args)``, e.g. loading a face detector) run once per worker process
-  and configuration; jobs in one worker process run one at a time (a lock), so a worker started with
-  several threads cannot run non-thread-safe models concurrently;
+  and configuration (again when a later run brings other settings); jobs in one worker process run one at
+  a time (a lock), so a worker started with several threads cannot run non-thread-safe models concurrently;
 * checks before the first job: the scheduler is reachable and has workers, every worker runs the same
   ``lip2audspec`` version, and every worker sees the shared folder the results go to (a token file written
   by the client must be readable by each worker) and the input files;
@@ -170,17 +170,19 @@ def dask_client(spec, *, workers: int = 1):
 
 # ---------------------------------------------------------------------------------------------- worker side
 _LOCK = threading.Lock()
-_SETUP_DONE: set = set()
+_CURRENT_SETUP = {"key": None}
 
 
 def _run_one(fn, setup, setup_args, job):
-    """Worker: the per-process set-up once per (setup, args), then ``fn(job)``, one job at a time per process."""
+    """Worker: the per-process set-up when (setup, args) differ from the last job's, then ``fn(job)``, one job
+    at a time per process (a run with other settings on the same cluster sets the worker up again)."""
     with _LOCK:
         if setup is not None:
             key = (setup.__module__, setup.__qualname__, json.dumps(setup_args, sort_keys=True, default=str))
-            if key not in _SETUP_DONE:
+            if key != _CURRENT_SETUP["key"]:
+                _CURRENT_SETUP["key"] = None
                 setup(*setup_args)
-                _SETUP_DONE.add(key)
+                _CURRENT_SETUP["key"] = key
         return fn(job)
 
 
@@ -245,8 +247,8 @@ def run_jobs(client, fn, jobs, *, setup=None, setup_args=(), shared_folder=None,
     jobs : sequence
         Picklable job descriptions.
     setup : callable, optional
-        Module-level per-process set-up, run as ``setup(*setup_args)`` once per worker process (and per
-        distinct ``setup_args``) before its first job.
+        Module-level per-process set-up, run as ``setup(*setup_args)`` in a worker process before its first
+        job, and again whenever a job brings other ``setup_args`` than the last one there.
     setup_args : tuple
         JSON-serialisable arguments of ``setup``.
     shared_folder : str or Path, optional

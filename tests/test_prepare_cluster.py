@@ -54,9 +54,10 @@ def test_cluster_run_equals_local_run_and_resumes(local_run, tiny_grid, tmp_path
     assert json.loads((out / "exclusions.json").read_text()) == ref_summary["exclusions"]  # same reason, same stage
 
 
-def test_worker_failures_as_locally(tiny_grid, tmp_path, client):
+def test_worker_failures_as_locally(local_run, tiny_grid, tmp_path, client):
     """Every clip fails on the workers (the landmark model is missing): excluded with the local reasons,
-    then the same "no valid clips" error as a local run."""
+    then the same "no valid clips" error as a local run. The same workers then prepare with the first
+    settings again (they are set up anew) and give the local dataset."""
     broken = CFG.replace(crop=CropConfig(method="landmarks", size=32, landmark_model=str(tmp_path / "none.dat")))
     errors, reasons = [], []
     for name, kw in (("local", {}), ("cluster", {"scheduler": client})):
@@ -66,6 +67,8 @@ def test_worker_failures_as_locally(tiny_grid, tmp_path, client):
         reasons.append(sorted(json.loads(p.read_text())["reason"] for p in (tmp_path / name / "work").rglob("*.excluded.json")))
     assert errors[0] == errors[1] and reasons[0] == reasons[1]
     assert sum("landmark model not found" in r for r in reasons[1]) == 7
+    prepare_grid(tiny_grid, tmp_path / "again", config=CFG, scheduler=client, progress=False)
+    _assert_same(_arrays(local_run[0] / "dataset.h5"), _arrays(tmp_path / "again" / "dataset.h5"))
 
 
 def test_bad_or_unreachable_scheduler(tiny_grid, tmp_path, capsys):
