@@ -1,8 +1,8 @@
 """Preparation on a Dask cluster (lip2audspec.cluster): a local cluster of 2 workers gives the local dataset.
 
 tiny_grid: 2 speakers x 4 clips, 1 damaged. Two local clusters are started: one shared by the tests
-(``client``, passed to the API) and the one the CLI's ``--scheduler local:2`` starts and stops. Dask comes with the ``[dev]`` extra (``make test``), so this
-module is not skipped when it is missing: it fails.
+(``client``, passed to the API) and the one the CLI's ``--scheduler local:2`` starts and stops. Dask comes
+with the ``[dev]`` extra (``make test``), so this module is not skipped when Dask is missing: it fails.
 """
 
 import json
