@@ -47,9 +47,16 @@ NOTEBOOKS = [
     "nbformat>=5.10",
 ]
 
+DISTRIBUTED = [
+    # preparation on a Dask cluster (lip2audspec prepare --scheduler local:N | tcp://host:8786; lip2audspec/cluster.py);
+    # tested with dask/distributed 2026.8.0
+    "dask[distributed]>=2024.1",
+]
+
 EXTRAS = {
     "notebooks": NOTEBOOKS,
-    "dev": ["pytest>=7", "pytest-xdist>=3", *NOTEBOOKS],
+    "distributed": DISTRIBUTED,
+    "dev": ["pytest>=7", "pytest-xdist>=3", *NOTEBOOKS, *DISTRIBUTED],
 }
 
 setup(

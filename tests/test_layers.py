@@ -4,7 +4,7 @@ Every module under ``lip2audspec/`` is parsed with :mod:`ast` (nothing is import
 and also sees imports made inside functions. Layers, low to high:
 
 ====  =========================================================
-0     ``errors``, ``config``, ``fileio``, ``seeding``, ``chunking`` (package root: only ``errors``)
+0     ``errors``, ``config``, ``fileio``, ``seeding``, ``chunking``, ``cluster`` (package root: only ``errors``)
 1     ``auditory``, ``corpora``
 2     ``data``, ``plots``, ``recognition``
 3     ``models``
@@ -28,7 +28,7 @@ ROOT = "lip2audspec"
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / ROOT
 
 LAYERS = {
-    "errors": 0, "config": 0, "fileio": 0, "seeding": 0, "chunking": 0,
+    "errors": 0, "config": 0, "fileio": 0, "seeding": 0, "chunking": 0, "cluster": 0,
     "auditory": 1, "corpora": 1,
     "data": 2, "plots": 2, "recognition": 2,
     "models": 3,

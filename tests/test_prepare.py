@@ -166,3 +166,25 @@ def test_cli_prepare_with_mask_cropper(tiny_grid, tmp_path, capsys):
     assert m["config"]["crop"]["method"] == "mask" and m["config"]["window"]["hop"] == 1
     with GridDataset(tmp_path / "p" / "dataset.h5") as ds:
         assert len(ds.windows()) == len(ds) * 71
+
+
+def test_each_video_is_decoded_once(tiny_grid, monkeypatch):
+    """process_clip decodes a clip's video a single time (the frame count and the crops share it)."""
+    from lip2audspec.data import video as video_mod
+    from lip2audspec.data.crop import make_cropper
+    from lip2audspec.data.prepare import process_clip
+
+    decodes = []
+    original = video_mod.FrameStream.__iter__
+
+    def counting(self):
+        decodes.append(self.path)
+        return original(self)
+
+    monkeypatch.setattr(video_mod.FrameStream, "__iter__", counting)
+    layout = GridLayout.discover(tiny_grid)
+    utt = next(u for u in layout.utterances("s2"))
+    cfg = CFG.replace(audio_source="wav")
+    res = process_clip(layout.clip_paths("s2", utt), cfg, make_cropper(cfg.crop), speaker="s2", utt_id=utt)
+    assert res["crops"].shape == (75, 32, 32) and len(decodes) == 1
+    assert set(res["timings"]) == {"decode", "validate", "crop", "target", "cpu"}

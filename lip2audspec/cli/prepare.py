@@ -11,6 +11,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--speakers", nargs="+", help="speakers to prepare, e.g. s1 s2 s4 s29 (default: all found)")
     parser.add_argument("--unseen", nargs="*", default=[], help="held-out speakers for the unseen-speaker test split")
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--scheduler", help="run the per-clip work on a Dask cluster: local:N (start N local worker "
+                        "processes), tcp://HOST:8786 (a running scheduler whose workers see GRID_DIR and OUT at the same "
+                        "paths) or a scheduler .json file; same dataset and per-clip cache as a local run "
+                        '(needs pip install "lip2audspec[distributed]")')
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], default="landmarks",
                         help="mouth cropper: landmarks (dlib, per frame; default), haar (face box on the first frame, as the original code), mask (fixed box per speaker)")
     parser.add_argument("--preset", choices=["small", "paper"], default="small",
@@ -74,7 +78,7 @@ def run(args) -> int:
 
     summary = prepare_grid(args.grid_dir, args.out, speakers=args.speakers, config=build_config(args),
                            workers=args.workers, overwrite=args.overwrite, progress=not args.quiet,
-                           sync_check=_sync_check(args))
+                           sync_check=_sync_check(args), scheduler=args.scheduler)
     print(f"{summary['dataset']}: {summary['clips']} clips ({summary['excluded']} excluded, {len(summary['padded'])} "
           f"padded; speech from the {summary['audio_source']} files; details in {args.out}/report.md)")
     for name, n in summary["splits"].items():

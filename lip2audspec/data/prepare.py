@@ -6,7 +6,7 @@ training-ready datasets (:mod:`lip2audspec.data.dataset`):
 1. **clips**: every (speaker, utterance) of the chosen speakers that has a video; the audio source
    (``PrepareConfig.audio_source``) is resolved once for the run: ``auto`` means the separate wav files
    when every prepared speaker has a wav folder, else the audio track of each video file;
-2. **per clip** (in ``workers`` processes): validity (video decodes to 75 frames at 25 fps, or up to
+2. **per clip** (in ``workers`` processes, or on a Dask cluster: ``scheduler``): validity (video decodes to 75 frames at 25 fps, or up to
    ``max_pad_frames`` fewer, then padded by repeating the last frame; no frozen runs; audio exists with
    the right length; the alignment, if there is one, parses), grayscale frames, mouth crops (``mask`` /
    ``haar`` / ``landmarks``), auditory target. A clip without an ``.align`` file is kept (its words come
@@ -25,6 +25,7 @@ settings into the same folder is refused unless ``overwrite=True``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -47,7 +48,7 @@ from .audio import NO_AUDIO_HINT, probe_container_audio
 from .dataset import AUDIO_SOURCES, DatasetSpec, check_split_lists, fixed_splits, make_splits, write_dataset
 from .inputs import WindowConfig, window_starts
 from .targets import TargetConfig, auditory_target, clip_audio
-from .video import frozen_frames, probe_video, read_video
+from .video import frozen_frames, read_video
 
 __all__ = ["PrepareConfig", "ClipExcluded", "process_clip", "prepare_grid", "resolve_audio_source"]
 
@@ -173,7 +174,8 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     dict
         ``crops`` (T, S, S) uint8, ``boxes`` (T, 4), ``detected`` (T,), ``spec`` (T*k, 128) float32,
         ``padded`` (video frames added by repeating the last one, int), ``align`` (whether the clip has
-        an alignment file, bool), ``timings`` (seconds per stage).
+        an alignment file, bool), ``timings`` (wall seconds per stage: ``decode``, ``validate``, ``crop``,
+        ``target``; and ``cpu``, the process's CPU seconds for the whole clip).
 
     Raises
     ------
@@ -181,19 +183,27 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
         The clip fails a validity check (the reason says which).
     """
     t = {}
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     n = config.n_frames
     if paths.video is None:
         raise ClipExcluded("video", "video file missing")
+    # the video is decoded once: these frames are counted, checked and cropped (at most n + 1 are decoded, so
+    # a stray long video costs neither time nor memory)
     try:
-        info = probe_video(paths.video)
+        video = read_video(paths.video, gray=True, max_frames=n + 1)
     except DataError as exc:
         raise ClipExcluded("video", f"unreadable video: {exc}") from None
-    if not n - config.max_pad_frames <= info.frames <= n:
+    frames = video.frames
+    if not n - config.max_pad_frames <= frames.shape[0] <= n:
         short = f" or up to {config.max_pad_frames} fewer, padded" if config.max_pad_frames else ""
-        raise ClipExcluded("video", f"video decodes to {info.frames} frames (expected {n}{short})")
-    if abs(info.fps - config.fps) > 0.01:
-        raise ClipExcluded("video", f"video is {info.fps:g} fps (expected {config.fps:g})")
+        count = f"more than {n}" if frames.shape[0] > n else str(frames.shape[0])
+        raise ClipExcluded("video", f"video decodes to {count} frames (expected {n}{short})")
+    if abs(video.source_fps - config.fps) > 0.01:
+        raise ClipExcluded("video", f"video is {video.source_fps:g} fps (expected {config.fps:g})")
+    t["decode"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     source = config.audio_source
     if source == "auto":
         source = "wav" if paths.audio is not None else "video"
@@ -208,16 +218,6 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
             raise ClipExcluded("align", f"alignment does not parse: {exc}") from None
         if not words:
             raise ClipExcluded("align", "alignment has no entries")
-    t["validate"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    try:
-        video = read_video(paths.video, gray=True)
-    except DataError as exc:
-        raise ClipExcluded("video", f"unreadable video: {exc}") from None
-    frames = video.frames
-    if not n - config.max_pad_frames <= frames.shape[0] <= n:
-        raise ClipExcluded("video", f"video decodes to {frames.shape[0]} frames (expected {n})")
     run = _longest_run(np.asarray(frozen_frames(frames)))  # before padding: padded frames are not frozen
     if run > config.max_frozen_run:
         raise ClipExcluded("video", f"{run} consecutive frozen frames (at most {config.max_frozen_run} allowed)")
@@ -226,7 +226,7 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
         log.info("%s/%s: video decodes to %d frames; padded to %d by repeating the last frame",
                  speaker, utt_id, frames.shape[0], n)
         frames = _pad_frames(frames, n)
-    t["decode"] = time.perf_counter() - t0
+    t["validate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     try:
@@ -238,6 +238,7 @@ def process_clip(paths, config: PrepareConfig, cropper, *, speaker: str, utt_id:
     t0 = time.perf_counter()
     spec = auditory_target(audio, n_video_frames=n, config=config.target)
     t["target"] = time.perf_counter() - t0
+    t["cpu"] = time.process_time() - cpu0
     return dict(crops=np.asarray(mc.crops, np.uint8), boxes=np.asarray(mc.boxes, np.float32),
                 detected=np.asarray(mc.detected, bool), spec=spec, padded=int(padded),
                 align=paths.align is not None, timings=t)
@@ -309,7 +310,8 @@ def _check_work_config(work: Path, config: PrepareConfig, *, overwrite: bool) ->
 
 
 def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | None = None, workers: int = 1,
-                 overwrite: bool = False, progress: bool = True, max_clips: int | None = None, sync_check=None) -> dict:
+                 overwrite: bool = False, progress: bool = True, max_clips: int | None = None, sync_check=None,
+                 scheduler=None) -> dict:
     """Prepare a GRID-layout folder into ``out_dir/dataset.h5`` (see the module docstring).
 
     Parameters
@@ -321,7 +323,7 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
         Default: every speaker with videos.
     config : PrepareConfig, optional
     workers : int
-        Processes for the per-clip stage.
+        Processes for the per-clip stage (with ``scheduler="local"``: the local cluster's workers).
     overwrite : bool
         Discard a per-clip cache made with other settings.
     progress : bool
@@ -333,6 +335,14 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
         AV-sync check before assembling (``prepare --sync-check``): the rules and the expert's
         ``measure(crops, spec, audio)`` function (:mod:`lip2audspec.data.sync_check`); offsets and
         confidences go to the manifest (``sync``) and the report.
+    scheduler : str or distributed.Client, optional
+        Run the per-clip stage on a Dask cluster instead of local processes (:mod:`lip2audspec.cluster`):
+        ``"local:N"`` starts N local worker processes, ``"tcp://host:8786"`` (or a scheduler ``.json``
+        file) uses a running cluster whose workers have this package installed and see ``grid_dir`` and
+        ``out_dir`` at the same paths (a shared filesystem), or pass a ``distributed.Client``. The jobs,
+        the per-clip cache and the assembly are the same as locally, so the dataset is the same (array
+        for array) and an interrupted cluster run resumes locally or on another cluster, and vice versa.
+        Needs ``pip install "lip2audspec[distributed]"``.
 
     Returns
     -------
@@ -345,14 +355,20 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     Raises
     ------
     ParameterError
-        Unknown speakers, held-out speakers not prepared, other settings than the cache in ``out_dir``.
+        Unknown speakers, held-out speakers not prepared, other settings than the cache in ``out_dir``;
+        a bad ``scheduler``, one that cannot be reached or has no workers, workers with another version.
     DataError
         No wav folder for ``audio_source="wav"``; a video without an audio track for ``"video"``; ids in
-        ``config.splits`` that are not clips of the corpus; no valid clip.
+        ``config.splits`` that are not clips of the corpus; no valid clip; cluster workers that do not see
+        the corpus or the output folder, a clip that kills its worker repeatedly.
     """
     config = config or PrepareConfig()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ParameterError(f"workers must be a positive integer, got {workers!r}")
+    if isinstance(scheduler, str):
+        from ..cluster import parse_scheduler
+
+        parse_scheduler(scheduler, workers=workers)  # a bad specification fails before any work
     layout = GridLayout.discover(grid_dir)
     available = layout.speakers
     if speakers is None:
@@ -387,7 +403,7 @@ def prepare_grid(grid_dir, out_dir, *, speakers=None, config: PrepareConfig | No
     if max_clips is not None:
         jobs = jobs[:max_clips]
     log.info("prepare: %d clips to process, %d already done", len(jobs), done)
-    _execute(jobs, config, workers=workers, progress=progress)
+    _execute(jobs, config, workers=workers, progress=progress, scheduler=scheduler)
     if max_clips is not None and next(_pending(layout, speakers, work), None) is not None:
         return {"status": "interrupted", "done": done + len(jobs)}
     return _assemble(out, work, layout, speakers, config, grid_dir, sync_check=sync_check)
@@ -460,7 +476,15 @@ def _pending(layout, speakers, work):
                 yield spk, utt
 
 
-def _execute(jobs, config: PrepareConfig, *, workers: int, progress: bool) -> None:
+def _absolute_job(job: tuple) -> tuple:
+    """``job`` with absolute paths (a cluster's workers do not share the client's working directory)."""
+    work, speaker, utt_id, paths = job
+    files = {f: Path(v).resolve() for f in ("video", "audio", "align", "mouth_params")
+             if (v := getattr(paths, f, None)) is not None}
+    return str(Path(work).resolve()), speaker, utt_id, dataclasses.replace(paths, **files)
+
+
+def _execute(jobs, config: PrepareConfig, *, workers: int, progress: bool, scheduler=None) -> None:
     if not jobs:
         return
     bar = None
@@ -469,7 +493,10 @@ def _execute(jobs, config: PrepareConfig, *, workers: int, progress: bool) -> No
 
         bar = tqdm(total=len(jobs), desc="prepare", unit="clip")
     try:
-        if workers == 1:
+        if scheduler is not None:
+            _execute_on_cluster(jobs, config, scheduler=scheduler, workers=workers,
+                                on_done=None if bar is None else (lambda _: bar.update(1)))
+        elif workers == 1:
             _init_worker(config.to_dict())
             for job in jobs:
                 _run_clip(job)
@@ -487,6 +514,23 @@ def _execute(jobs, config: PrepareConfig, *, workers: int, progress: bool) -> No
     finally:
         if bar is not None:
             bar.close()
+
+
+def _execute_on_cluster(jobs, config: PrepareConfig, *, scheduler, workers: int, on_done) -> None:
+    """The same ``_run_clip`` jobs on a Dask cluster (:mod:`lip2audspec.cluster`): ``scheduler`` is a
+    specification (``"local:2"``, ``"tcp://host:8786"``, a scheduler file) or a ``distributed.Client``."""
+    from ..cluster import dask_client, run_jobs
+
+    jobs = [_absolute_job(j) for j in jobs]
+    first_video = jobs[0][3].video
+    kwargs = dict(setup=_init_worker, setup_args=(config.to_dict(), True), shared_folder=jobs[0][0],
+                  input_paths=[first_video] if first_video is not None else [],
+                  describe=lambda job: f"clip {job[1]}/{job[2]}", on_done=on_done)
+    if not isinstance(scheduler, str):  # a Client the caller manages
+        run_jobs(scheduler, _run_clip, jobs, **kwargs)
+        return
+    with dask_client(scheduler, workers=workers) as client:
+        run_jobs(client, _run_clip, jobs, **kwargs)
 
 
 def _with_mask_boxes(config: PrepareConfig, layout, speakers) -> PrepareConfig:
