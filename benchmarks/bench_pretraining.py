@@ -59,22 +59,10 @@ def _train(run: Path, args, n: int, seed: int, init: bool) -> None:
 
 
 def _corr2d(run: Path, data: Path, split: str) -> float:
-    import numpy as np
-
-    from lip2audspec.data.dataset import GridDataset
-    from lip2audspec.evaluation.metrics import corr2d
-    from lip2audspec.inference import predict_clip
+    from lip2audspec.evaluation import score_lipnet
     from lip2audspec.training import RunDir
 
-    model = RunDir(run).load_model("best")
-    scores = []
-    with GridDataset(data) as ds:
-        for clip in ds.split(split):
-            pred = predict_clip(model, ds.array("crops", int(clip)))
-            true = ds.array("spec", int(clip))
-            n = min(len(pred), len(true))
-            scores.append(corr2d(pred[:n], true[:n]))
-    return float(np.mean(scores))
+    return score_lipnet(RunDir(run).load_model("best"), data=data, split=split)["corr2d"]
 
 
 def _table(results: list, clips: list, seeds: list) -> str:

@@ -79,16 +79,19 @@ def score_autoencoder(autoencoder, data, *, split: str = "seen/test", max_clips:
             "n_clips": int(spec.shape[0]), "n_frames": int(flat.shape[0])}
 
 
-def score_lipnet(lipnet, autoencoder, data, *, split: str = "seen/test", max_clips: int | None = None) -> dict:
-    """Corr2D between spectrograms predicted from mouth crops and the true ones, clip by clip.
+def score_lipnet(lipnet, autoencoder=None, data=None, *, split: str = "seen/test", max_clips: int | None = None) -> dict:
+    """Corr2D between spectrograms predicted from mouth crops and the true ones, clip by clip (every family).
 
-    The lip network runs on every window of each clip (hop 1, overlaps averaged;
-    :func:`lip2audspec.inference.predict_windows`) and the decoder turns its codes into spectrogram frames.
+    :func:`lip2audspec.inference.predict_clip` predicts each clip (the window network on every window at
+    hop 1, overlaps averaged; a whole-clip family in one call); the autoencoder's decoder turns predicted
+    codes into spectrogram frames. Families that predict the spectrogram itself need no autoencoder.
 
     Parameters
     ----------
-    lipnet, autoencoder : keras.Model or str or Path
-        Models or run folders.
+    lipnet : keras.Model or str or Path
+        Model or run folder (any ``train_main --arch``).
+    autoencoder : keras.Model or str or Path, optional
+        Needed when the model predicts bottleneck codes (the window network; ``target="bottleneck"``).
     data, split, max_clips
         As :func:`score_autoencoder`.
 
@@ -96,20 +99,34 @@ def score_lipnet(lipnet, autoencoder, data, *, split: str = "seen/test", max_cli
     -------
     dict
         ``corr2d`` (mean), ``corr2d_std``, ``per_clip`` (list of ``(speaker, id, corr2d)``),
-        ``ms_per_clip`` (median time of lip network + decoder per clip), ``n_clips``.
-    """
-    from ..inference import decode, predict_windows
+        ``ms_per_clip`` (median time of the model + decoder per clip), ``n_clips``.
 
-    lipnet, ae = _model(lipnet), _model(autoencoder)
+    Examples
+    --------
+    >>> score_lipnet("runs/framesync", data="prepared")["corr2d"]  # doctest: +SKIP
+    0.84
+    """
+    from ..inference import decode, predict_clip
+
+    if data is None:
+        raise ParameterError("score_lipnet needs data: a prepared folder or its dataset.h5")
+    lipnet = _model(lipnet)
+    ae = None if autoencoder is None else _model(autoencoder)
     per_clip, times = [], []
     with GridDataset(dataset_file(data)) as ds:
-        k = ds.k
         for i in _clips(ds, split, max_clips):
             crops = ds.array("crops", int(i))
+            true = ds.array("spec", int(i))
             t0 = time.perf_counter()
-            pred = decode(ae, predict_windows(lipnet, crops, frames_per_video_frame=k))
+            pred = predict_clip(lipnet, crops)
+            if pred.shape[-1] != true.shape[-1]:  # bottleneck codes
+                if ae is None:
+                    raise ParameterError(f"the model predicts {pred.shape[-1]} codes per frame, not the {true.shape[-1]} "
+                                         "spectrogram channels: pass its autoencoder")
+                pred = decode(ae, pred)
             times.append(time.perf_counter() - t0)
-            per_clip.append((str(ds.clip_speakers[i]), str(ds.ids[i]), corr2d(pred, ds.array("spec", int(i)))))
+            n = min(len(pred), len(true))
+            per_clip.append((str(ds.clip_speakers[i]), str(ds.ids[i]), corr2d(pred[:n], true[:n])))
     c = np.array([p[2] for p in per_clip])
     return {"corr2d": float(c.mean()), "corr2d_std": float(c.std()), "per_clip": per_clip,
             "ms_per_clip": float(np.median(times) * 1000), "n_clips": len(per_clip)}
