@@ -2,6 +2,9 @@
 
 * :func:`mouth_openings`: per frame, the dark-pixel area inside the mouth region of face crops (the open
   mouth cavity; the measure :func:`lip2audspec.corpora.synthetic.sync.mouth_opening` uses on whole frames);
+  0 in every frame of a mouth that never shows a dark cavity (its correlation is then undefined);
+* :func:`mouth_darkness`: a continuous opening measure, the mean darkness of the mouth region relative to
+  the clip's median grey level: defined for any mouth, dark cavity or only a darker band;
 * :func:`psnr` and :func:`ssim` (Wang et al. 2004: 11 x 11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03,
   on grey levels) of image stacks;
 * :func:`opening_scores`: correlation and mean absolute error of two opening tracks.
@@ -13,7 +16,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["mouth_openings", "psnr", "ssim", "opening_scores", "grey"]
+__all__ = ["mouth_openings", "mouth_darkness", "psnr", "ssim", "opening_scores", "grey"]
 
 
 def _stack(x, what):
@@ -47,6 +50,38 @@ def mouth_openings(faces) -> np.ndarray:
     g = grey(mouth_region(_stack(faces, "faces")))
     thr = min(0.45 * float(np.median(g)), 40.0)
     return (g < thr).reshape(len(g), -1).sum(axis=1).astype(np.float64)
+
+
+def mouth_darkness(faces) -> np.ndarray:
+    """Continuous mouth opening: mean darkness of the mouth region of every face crop.
+
+    Each pixel counts ``clip((m - g) / m, 0, 1)``, its grey level ``g`` below the clip's median grey
+    level ``m`` of the mouth region, as a fraction of ``m``: an opening cavity darkens the region
+    gradually, so the measure rises with the opening, without the threshold of :func:`mouth_openings`
+    (it varies, and its correlation is defined, when the mouth only shows a darker band).
+
+    Parameters
+    ----------
+    faces : ndarray, uint8, shape (T, S, S, 3)
+        RGB face crops (the mouth box is the lower half's centre).
+
+    Returns
+    -------
+    ndarray, float64, shape (T,)
+        In [0, 1].
+
+    Examples
+    --------
+    >>> faces = np.full((3, 32, 32, 3), 200, np.uint8)
+    >>> faces[1, 22:26, 12:20] = 0; faces[2, 20:28, 12:20] = 100
+    >>> np.round(mouth_darkness(faces), 4).tolist()
+    [0.0, 0.125, 0.125]
+    """
+    from ..data.faces import mouth_region
+
+    g = grey(mouth_region(_stack(faces, "faces")))
+    m = max(float(np.median(g)), 1.0)
+    return np.clip((m - g) / m, 0.0, 1.0).reshape(len(g), -1).mean(axis=1)
 
 
 def opening_scores(generated, true) -> dict:

@@ -137,10 +137,51 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
         va, _ = face_window_dataset(vw, batch_size=batch, n_batches=val_batches, shuffle=False, seed=train_config.seed)
         return (tr, va), n * batch
 
+    switch = doc.get("sync_switch") if resume else None
+
     def attach(model):
         model.attach_expert(expert)
+        if switch is not None:  # the schedule already switched the sync loss on: keep it on
+            model.switch_sync_on(int(switch["step"]))
 
     extra = {"faces_paths": paths, "expert_run": str(Path(expert_run).resolve()) if expert_run is not None else None,
              "faces": {k: train.info[k] for k in ("face_size", "scale", "prepared", "grid_dir")}}
     return _fit("wav2lip", data_path=path, spec=spec, run_dir=run_dir, model_config=model_config, train_config=train_config,
-                resume=resume, overwrite=overwrite, build=Wav2Lip, make_datasets=make_datasets, extra=extra, on_model=attach)
+                resume=resume, overwrite=overwrite, build=Wav2Lip, make_datasets=make_datasets, extra=extra, on_model=attach,
+                callbacks=[_sync_schedule_callback(RunDir(run_dir), model_config, switched=switch is not None,
+                                                   has_expert=expert is not None)])
+
+
+def _sync_schedule_callback(run: RunDir, config, *, switched: bool, has_expert: bool):
+    """Keras callback of the sync-loss schedule (:class:`~lip2audspec.models.wav2lip.Wav2LipConfig`
+    ``sync_start_step`` / ``sync_start_below``): at the end of each epoch, once the optimiser step has
+    reached ``sync_start_step`` and (if set) ``val_sync < sync_start_below``, switch the sync loss on and
+    record ``sync_switch`` (epoch, step, val_sync, val_l1_lower) in the run's ``config.json``."""
+    import keras
+
+    from ..fileio import write_json_atomic
+
+    class SyncSchedule(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.switched = switched
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.switched or not has_expert or config.sync_weight <= 0:
+                return
+            logs = logs or {}
+            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+            val_sync = logs.get("val_sync")
+            if step < config.sync_start_step:
+                return
+            if config.sync_start_below > 0 and not (val_sync is not None and val_sync < config.sync_start_below):
+                return
+            self.model.switch_sync_on(step)
+            self.switched = True
+            record = {"epoch": epoch + 1, "step": step,
+                      "val_sync": None if val_sync is None else float(val_sync),
+                      "val_l1_lower": None if logs.get("val_l1_lower") is None else float(logs["val_l1_lower"])}
+            log.info("%s: sync loss switched on from step %d (epoch %d, val_sync %s)", run.path, step, epoch + 1, val_sync)
+            write_json_atomic(run.file(RunDir.CONFIG), {**run.config(), "sync_switch": record})
+
+    return SyncSchedule()
