@@ -5,11 +5,12 @@ video of *another* test clip ``j`` of the same speaker (the driver) is made to s
 (:class:`lip2audspec.lipsync.LipSyncer`, the driver's own mouth boxes), and the result is compared with
 clip ``i``'s true video:
 
-* **mouth opening** per frame from pixels, two measures: the continuous mean darkness of the mouth region
-  (:func:`lip2audspec.evaluation.faces.mouth_darkness`, defined for any mouth: the target's measure) and
-  the dark-pixel area of the cavity (:func:`lip2audspec.evaluation.faces.mouth_openings`, undefined when a
-  generated mouth never shows a cavity); Pearson r per clip (mean over clips) and mean absolute error;
-  and, as a check of the continuous measure, its r with the dark-pixel area on the true faces;
+* **mouth opening** per frame from pixels, two measures: the soft dark-pixel area of the mouth region
+  (:func:`lip2audspec.evaluation.faces.soft_mouth_openings`, continuous, defined for any mouth: the
+  target's measure) and the hard dark-pixel area of the cavity
+  (:func:`lip2audspec.evaluation.faces.mouth_openings`, undefined when a generated mouth never shows a
+  cavity); Pearson r per clip (mean over clips) and mean absolute error; and, as a check of the soft
+  measure, its r with the hard area on the true faces;
 * **PSNR / SSIM** of the mouth region (64 px faces: 32 x 32 mouth regions);
 * **LSE-D / LSE-C** by the *judge* expert (a SyncNet that was not the training loss: the MFCC one), of
   the true video with its speech, the generated video with the same speech, and the driver video with it;
@@ -46,7 +47,7 @@ from lip2audspec.corpora.grid import GridLayout, sentence_from_id  # noqa: E402
 from lip2audspec.data.faces import mouth_boxes_from_faces, mouth_region  # noqa: E402
 from lip2audspec.data.targets import TargetConfig, audio_for_target  # noqa: E402
 from lip2audspec.data.video import read_video  # noqa: E402
-from lip2audspec.evaluation.faces import grey, mouth_darkness, mouth_openings, opening_scores, psnr, ssim  # noqa: E402
+from lip2audspec.evaluation.faces import grey, mouth_openings, soft_mouth_openings, opening_scores, psnr, ssim  # noqa: E402
 from lip2audspec.evaluation.summary import bootstrap_ci, grammar_chance  # noqa: E402
 from lip2audspec.fileio import write_json_atomic  # noqa: E402
 from lip2audspec.lipsync import LipSyncer  # noqa: E402
@@ -131,7 +132,7 @@ def run_domain(name, faces_dir, lip_model, n_clips, *, syncer, judge, n_iter, se
         res = syncer.sync(driver_frames, speech, sr=tc.auditory.sr, loop="none", mouth_boxes=mb_j)
         gen, true, drv = res.faces, data.faces[i], data.faces[j]
         o_true, o_gen, o_drv = mouth_openings(true), mouth_openings(gen), mouth_openings(drv)
-        d_true, d_gen, d_drv = mouth_darkness(true), mouth_darkness(gen), mouth_darkness(drv)
+        d_true, d_gen, d_drv = soft_mouth_openings(true), soft_mouth_openings(gen), soft_mouth_openings(drv)
         row = {"clip": f"{spk}/{utt}", "driver": f"{data.speakers[j]}/{data.ids[j]}",
                "open_gen": opening_scores(o_gen, o_true), "open_drv": opening_scores(o_drv, o_true),
                "dark_gen": opening_scores(d_gen, d_true), "dark_drv": opening_scores(d_drv, d_true),
@@ -153,7 +154,7 @@ def run_domain(name, faces_dir, lip_model, n_clips, *, syncer, judge, n_iter, se
                        ref_driver=list(sentence_from_id(data.ids[j])), acc_true=_acc(ref_i, hyp_true),
                        acc_gen=_acc(ref_i, hyp_gen), acc_gen_vs_driver=_acc(sentence_from_id(data.ids[j]), hyp_gen))
         rows.append(row)
-        log.info("%s %d/%d %s <- %s: darkness r %.2f (driver %.2f), cavity r %.2f%s", name, i + 1, n, row["clip"],
+        log.info("%s %d/%d %s <- %s: soft opening r %.2f (driver %.2f), cavity r %.2f%s", name, i + 1, n, row["clip"],
                  row["driver"], row["dark_gen"]["r"], row["dark_drv"]["r"], row["open_gen"]["r"], f", words {row['acc_gen']:.2f} (true {row['acc_true']:.2f})" if loop else "")
         if len(sheet_rows) < 6 and i % max(1, n // 3) == 0:
             sheet_rows.append((f"{name} {row['clip']}", true, gen, drv))
@@ -223,10 +224,11 @@ def _fmt(ci):
 def print_table(s):
     print(f"\n== {s['domain']}: {s['clips']} test clips, each driven by another clip of the speaker ({s['seconds']:.0f} s)")
     print(f"  mouth opening r      generated {s['dark_r_gen']:.3f}   driver {s['dark_r_drv']:.3f}   (target >= 0.8; "
-          f"continuous darkness; its r with the cavity area on the true faces {s['dark_vs_open_true']:.3f})")
-    print(f"  cavity-area r        generated {s['open_r_gen']:.3f} (defined in {s['open_r_gen_defined']}/{s['clips']} clips)   "
+          f"soft cavity area; its r with the hard area on the true faces {s['dark_vs_open_true']:.3f})")
+    print(f"  hard cavity-area r   generated {s['open_r_gen']:.3f} (defined in {s['open_r_gen_defined']}/{s['clips']} clips)   "
           f"driver {s['open_r_drv']:.3f}")
-    print(f"  mouth opening MAE    generated {s['open_mae_gen']:.1f} px  driver {s['open_mae_drv']:.1f} px  "
+    print(f"  soft opening MAE     generated {s['dark_mae_gen']:.1f} px  driver {s['dark_mae_drv']:.1f} px")
+    print(f"  hard opening MAE     generated {s['open_mae_gen']:.1f} px  driver {s['open_mae_drv']:.1f} px  "
           f"(mean true {s['open_true_mean']:.1f}, generated {s['open_gen_mean']:.1f})")
     print(f"  mouth PSNR / SSIM    generated {s['psnr_gen']:.2f} dB / {s['ssim_gen']:.3f}   driver {s['psnr_drv']:.2f} dB / {s['ssim_drv']:.3f}")
     if "lse_c_true" in s:

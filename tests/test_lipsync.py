@@ -18,7 +18,7 @@ import pytest
 from lip2audspec.data.faces import (blend_mask, crop_faces, face_boxes, mouth_boxes_from_faces, mouth_region,
                                     paste_faces)
 from lip2audspec.errors import DataError, ModelError, ParameterError
-from lip2audspec.evaluation.faces import mouth_openings, opening_scores, psnr, ssim
+from lip2audspec.evaluation.faces import mouth_openings, opening_scores, psnr, soft_mouth_openings, ssim
 from lip2audspec.lipsync import LipSyncer, loop_indices
 from lip2audspec.models.wav2lip import Wav2Lip, Wav2LipConfig, face_levels, mask_lower_half, wav2lip_preset
 from lip2audspec.training.lipsync_data import FaceWindows, frame_audio_windows, load_faces, to_generator_inputs
@@ -73,6 +73,15 @@ def test_face_scores():
     np.testing.assert_array_equal(o, [0, 16, 32, 48])
     assert opening_scores(o, 2 * o)["r"] == pytest.approx(1.0)
     assert np.isnan(opening_scores(np.zeros(4), o)["r"])
+    soft = soft_mouth_openings(faces)
+    assert opening_scores(soft, o)["r"] > 0.99 and soft[3] == pytest.approx(48, abs=2)  # follows the hard count
+    blurry = np.full((4, 32, 32, 3), 180, np.uint8)
+    for t in range(4):
+        blurry[t, 22:26, 12:20] = 120 - 10 * t  # a darker band, never black: the hard count stays 0
+    assert mouth_openings(blurry).max() == 0
+    assert opening_scores(soft_mouth_openings(blurry), o)["r"] > 0.9  # the soft one is defined and follows it
+    with pytest.raises(ParameterError, match="softness"):
+        soft_mouth_openings(faces, softness=0)
 
 
 def test_loop_indices_and_audio_windows():
@@ -330,6 +339,7 @@ def test_sync_loss_enters_the_objective_at_sync_start_step_and_l1_weighs_the_low
     c = tiny_config(sync_start_step=3, lower_weight=3.0)
     m = Wav2Lip(c).compile_for_training(learning_rate=1e-3).attach_expert(_tiny_expert())
     assert m.sync_from_step == 3
+    assert Wav2Lip(tiny_config(sync_start_step=3, sync_start_below=1e-6)).sync_from_step == Wav2Lip.NEVER
     rng = np.random.default_rng(0)
     y = rng.random((2, 5, 32, 32, 3)).astype("float32")
     y[:, :, 16:] *= 0.2  # the lower half differs more from the (0.5-ish) first outputs
@@ -363,17 +373,13 @@ def test_sync_schedule_waits_for_the_expert_threshold_is_recorded_and_survives_r
     from lip2audspec.training.lipsync import train_lipsync
 
     _tiny_expert().save(tmp_path / "expert.keras")
-    # never reached (the BCE of an untrained expert is ~0.7): the sync loss stays out of the objective
-    never = tiny_config(sync_start_below=1e-6)
-    tc = TrainConfig(epochs=2, steps_per_epoch=1, batch_size=2, verbose=0, tensorboard=False)
-    h = train_lipsync(tiny_faces, tmp_path / "never", model_config=never, expert_run=tmp_path / "expert.keras",
-                      train_config=tc)["history"]
-    np.testing.assert_allclose(_objective_parts({k: [e[k] for e in h] for k in ("loss", "l1")}, never), 0, atol=1e-5)
-    assert "sync_switch" not in RunDir(tmp_path / "never").config()
     # step 2 and a threshold that holds: switched on after epoch 2 (optimiser step 2), recorded, kept on resume
     c = tiny_config(sync_start_step=2, sync_start_below=50.0)
+    assert Wav2Lip(c).sync_from_step == Wav2Lip.NEVER  # waits for the callback's verdict
+    tc = TrainConfig(epochs=2, steps_per_epoch=1, batch_size=2, verbose=0, tensorboard=False)
     run = tmp_path / "run"
-    train_lipsync(tiny_faces, run, model_config=c, expert_run=tmp_path / "expert.keras", train_config=tc)
+    h = train_lipsync(tiny_faces, run, model_config=c, expert_run=tmp_path / "expert.keras", train_config=tc)["history"]
+    np.testing.assert_allclose(_objective_parts({k: [e[k] for e in h] for k in ("loss", "l1")}, c), 0, atol=1e-5)
     doc = RunDir(run).config()
     assert doc["model"]["sync_start_below"] == 50.0 and doc["sync_switch"]["step"] == 2
     assert doc["sync_switch"]["epoch"] == 2 and doc["sync_switch"]["val_sync"] < 50.0
