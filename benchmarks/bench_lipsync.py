@@ -10,7 +10,9 @@ clip ``i``'s true video:
   target's measure) and the hard dark-pixel area of the cavity
   (:func:`lip2audspec.evaluation.faces.mouth_openings`, undefined when a generated mouth never shows a
   cavity); Pearson r per clip (mean over clips) and mean absolute error; and, as a check of the soft
-  measure, its r with the hard area on the true faces;
+  measure, its r with the hard area on the true faces. On the synthetic corpus also the r of the soft
+  measure with the renderer's own opening (``mouth_params``: ``mouth_open_px``, the true rendered mouth), for
+  the generated, the driver and the true video (the last: how far a pixel measure can follow it);
 * **PSNR / SSIM** of the mouth region (64 px faces: 32 x 32 mouth regions);
 * **LSE-D / LSE-C** by the *judge* expert (a SyncNet that was not the training loss: the MFCC one), of
   the true video with its speech, the generated video with the same speech, and the driver video with it;
@@ -78,6 +80,22 @@ def _video(layout, spk, utt, n_frames):
     return np.concatenate([f, np.repeat(f[-1:], n_frames - len(f), axis=0)]) if len(f) < n_frames else f
 
 
+def _rendered_opening(layout, spk, utt, tracks) -> dict:
+    """``{"param_KEY": r}`` of each pixel track with the synthetic renderer's ``mouth_open_px`` (empty for real
+    clips, which have no ``mouth_params``)."""
+    from lip2audspec.corpora.synthetic import read_mouth_params
+
+    path = Path(layout.root) / "mouth_params" / spk / f"{utt}.csv"
+    if not path.is_file():
+        return {}
+    truth = read_mouth_params(path)["mouth_open_px"]
+    out = {}
+    for key, t in tracks.items():
+        n = min(len(truth), len(t))
+        out[f"param_{key}"] = opening_scores(t[:n], truth[:n])["r"]
+    return out
+
+
 def _mouth_grey(faces) -> np.ndarray:
     return np.clip(grey(mouth_region(faces)) + 0.5, 0, 255).astype(np.uint8)
 
@@ -137,6 +155,7 @@ def run_domain(name, faces_dir, lip_model, n_clips, *, syncer, judge, n_iter, se
                "open_gen": opening_scores(o_gen, o_true), "open_drv": opening_scores(o_drv, o_true),
                "dark_gen": opening_scores(d_gen, d_true), "dark_drv": opening_scores(d_drv, d_true),
                "dark_vs_open_true": opening_scores(d_true, o_true)["r"],
+               **_rendered_opening(layout, spk, utt, {"gen": d_gen, "drv": d_drv, "true": d_true}),
                "open_true_mean": float(o_true.mean()), "open_gen_mean": float(o_gen.mean()),
                "psnr_gen": psnr(mouth_region(gen), mouth_region(true)), "psnr_drv": psnr(mouth_region(drv), mouth_region(true)),
                "ssim_gen": ssim(mouth_region(gen), mouth_region(true)), "ssim_drv": ssim(mouth_region(drv), mouth_region(true))}
@@ -182,6 +201,9 @@ def summarise(name, rows, *, seed, seconds, lip_model):
         s[f"ssim_{k}"] = _mean(rows, lambda r: r[f"ssim_{k}"])
     s["open_true_mean"] = _mean(rows, lambda r: r["open_true_mean"])
     s["dark_vs_open_true"] = _mean(rows, lambda r: r["dark_vs_open_true"])
+    if "param_gen" in rows[0]:
+        for k in ("gen", "drv", "true"):
+            s[f"param_r_{k}"] = _mean(rows, lambda r: r[f"param_{k}"])
     s["open_gen_mean"] = _mean(rows, lambda r: r["open_gen_mean"])
     if "lse_true" in rows[0]:
         for k in ("true", "gen", "drv"):
@@ -225,6 +247,9 @@ def print_table(s):
     print(f"\n== {s['domain']}: {s['clips']} test clips, each driven by another clip of the speaker ({s['seconds']:.0f} s)")
     print(f"  mouth opening r      generated {s['dark_r_gen']:.3f}   driver {s['dark_r_drv']:.3f}   (target >= 0.8; "
           f"soft cavity area; its r with the hard area on the true faces {s['dark_vs_open_true']:.3f})")
+    if "param_r_gen" in s:
+        print(f"  r with the rendered opening (mouth_open_px)  generated {s['param_r_gen']:.3f}   driver {s['param_r_drv']:.3f}   "
+              f"true video {s['param_r_true']:.3f}")
     print(f"  hard cavity-area r   generated {s['open_r_gen']:.3f} (defined in {s['open_r_gen_defined']}/{s['clips']} clips)   "
           f"driver {s['open_r_drv']:.3f}")
     print(f"  soft opening MAE     generated {s['dark_mae_gen']:.1f} px  driver {s['dark_mae_drv']:.1f} px")

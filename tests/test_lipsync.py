@@ -230,8 +230,11 @@ def test_train_lipsync_cli_one_epoch_and_resume(tiny_lipsync_run, capsys):
     doc = run.config()
     assert doc["kind"] == "wav2lip" and doc["model"]["face_size"] == 32 and doc["expert_run"] is None
     assert run.file("best.keras").is_file() and run.state()["epoch"] == 1
-    assert main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--epochs", "2", "--verbose", "0"]) == 0
+    assert main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--epochs", "2", "--verbose", "0",
+                 "--sync-start-step", "5"]) == 0  # a resumed run may change when its sync loss starts (recorded)
     assert run.state()["epoch"] == 2
+    doc = run.config()
+    assert doc["model"]["sync_start_step"] == 5 and doc["schedule_history"][0]["from_epoch"] == 1
     assert "2 epoch(s) done" in capsys.readouterr().out
 
 
@@ -388,14 +391,16 @@ def test_sync_schedule_waits_for_the_expert_threshold_is_recorded_and_survives_r
     held = _objective_parts({k: [e[k] for e in h] for k in ("loss", "l1")}, c)
     np.testing.assert_allclose(held, [h[0]["sync"]], rtol=1e-4)  # the resumed epoch trains with the sync loss
     assert RunDir(run).config()["sync_switch"]["step"] == 2  # recorded once
+    with pytest.raises(ParameterError, match="already switched on"):
+        train_lipsync(None, run, resume=True, train_config=tc.replace(epochs=4), sync_schedule={"sync_start_step": 9})
 
 
 def test_train_lipsync_cli_schedule_flags(tiny_lipsync_run, tmp_path, capsys):
     from lip2audspec.cli.main import main
 
-    rc = main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--sync-start-step", "5", "--epochs", "9"])
+    rc = main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--lower-weight", "5", "--epochs", "9"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc == 2 and len(err) == 1 and "keeps its schedule" in err[0]
+    assert rc == 2 and len(err) == 1 and "keeps its loss" in err[0]
     from lip2audspec.cli.train_lipsync import _model_config
 
     class Args:

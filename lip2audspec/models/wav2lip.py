@@ -350,9 +350,13 @@ class Wav2Lip(ConfiguredModel):
         return int(self._sync_from.model.numpy())
 
     def switch_sync_on(self, step: int) -> None:
-        """Make the sync loss part of the training objective from optimiser step ``step`` on (never before
-        the config's ``sync_start_step``)."""
-        self._sync_from.model.assign(max(int(step), self.config.sync_start_step))
+        """Make the sync loss part of the training objective from optimiser step ``step`` on."""
+        self._sync_from.model.assign(int(step))
+
+    def apply_sync_schedule(self, sync_start_step: int, sync_start_below: float) -> None:
+        """Reset the switch to a schedule's start (a resumed run whose schedule was changed): from
+        ``sync_start_step`` if there is no BCE condition, else not until :meth:`switch_sync_on`."""
+        self._sync_from.model.assign(int(sync_start_step) if sync_start_below <= 0 else self.NEVER)
 
     def _sync_gate(self, training: bool):
         """1.0 where the sync loss counts, else 0.0. Validation always weighs it as configured, so
