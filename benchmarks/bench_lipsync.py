@@ -5,8 +5,14 @@ video of *another* test clip ``j`` of the same speaker (the driver) is made to s
 (:class:`lip2audspec.lipsync.LipSyncer`, the driver's own mouth boxes), and the result is compared with
 clip ``i``'s true video:
 
-* **mouth opening** per frame from pixels (dark-pixel area of the mouth region,
-  :func:`lip2audspec.evaluation.faces.mouth_openings`): Pearson r per clip and mean absolute error;
+* **mouth opening** per frame from pixels, two measures: the soft dark-pixel area of the mouth region
+  (:func:`lip2audspec.evaluation.faces.soft_mouth_openings`, continuous, defined for any mouth: the
+  target's measure) and the hard dark-pixel area of the cavity
+  (:func:`lip2audspec.evaluation.faces.mouth_openings`, undefined when a generated mouth never shows a
+  cavity); Pearson r per clip (mean over clips) and mean absolute error; and, as a check of the soft
+  measure, its r with the hard area on the true faces. On the synthetic corpus also the r of the soft
+  measure with the renderer's own opening (``mouth_params``: ``mouth_open_px``, the true rendered mouth), for
+  the generated, the driver and the true video (the last: how far a pixel measure can follow it);
 * **PSNR / SSIM** of the mouth region (64 px faces: 32 x 32 mouth regions);
 * **LSE-D / LSE-C** by the *judge* expert (a SyncNet that was not the training loss: the MFCC one), of
   the true video with its speech, the generated video with the same speech, and the driver video with it;
@@ -43,7 +49,7 @@ from lip2audspec.corpora.grid import GridLayout, sentence_from_id  # noqa: E402
 from lip2audspec.data.faces import mouth_boxes_from_faces, mouth_region  # noqa: E402
 from lip2audspec.data.targets import TargetConfig, audio_for_target  # noqa: E402
 from lip2audspec.data.video import read_video  # noqa: E402
-from lip2audspec.evaluation.faces import grey, mouth_openings, opening_scores, psnr, ssim  # noqa: E402
+from lip2audspec.evaluation.faces import grey, mouth_openings, soft_mouth_openings, opening_scores, psnr, ssim  # noqa: E402
 from lip2audspec.evaluation.summary import bootstrap_ci, grammar_chance  # noqa: E402
 from lip2audspec.fileio import write_json_atomic  # noqa: E402
 from lip2audspec.lipsync import LipSyncer  # noqa: E402
@@ -72,6 +78,22 @@ def _speech(layout, spk, utt, n_frames, tc):
 def _video(layout, spk, utt, n_frames):
     f = read_video(layout.clip_paths(spk, utt).video, gray=False).frames[:n_frames]
     return np.concatenate([f, np.repeat(f[-1:], n_frames - len(f), axis=0)]) if len(f) < n_frames else f
+
+
+def _rendered_opening(layout, spk, utt, tracks) -> dict:
+    """``{"param_KEY": r}`` of each pixel track with the synthetic renderer's ``mouth_open_px`` (empty for real
+    clips, which have no ``mouth_params``)."""
+    from lip2audspec.corpora.synthetic import read_mouth_params
+
+    path = Path(layout.root) / "mouth_params" / spk / f"{utt}.csv"
+    if not path.is_file():
+        return {}
+    truth = read_mouth_params(path)["mouth_open_px"]
+    out = {}
+    for key, t in tracks.items():
+        n = min(len(truth), len(t))
+        out[f"param_{key}"] = opening_scores(t[:n], truth[:n])["r"]
+    return out
 
 
 def _mouth_grey(faces) -> np.ndarray:
@@ -128,8 +150,12 @@ def run_domain(name, faces_dir, lip_model, n_clips, *, syncer, judge, n_iter, se
         res = syncer.sync(driver_frames, speech, sr=tc.auditory.sr, loop="none", mouth_boxes=mb_j)
         gen, true, drv = res.faces, data.faces[i], data.faces[j]
         o_true, o_gen, o_drv = mouth_openings(true), mouth_openings(gen), mouth_openings(drv)
+        d_true, d_gen, d_drv = soft_mouth_openings(true), soft_mouth_openings(gen), soft_mouth_openings(drv)
         row = {"clip": f"{spk}/{utt}", "driver": f"{data.speakers[j]}/{data.ids[j]}",
                "open_gen": opening_scores(o_gen, o_true), "open_drv": opening_scores(o_drv, o_true),
+               "dark_gen": opening_scores(d_gen, d_true), "dark_drv": opening_scores(d_drv, d_true),
+               "dark_vs_open_true": opening_scores(d_true, o_true)["r"],
+               **_rendered_opening(layout, spk, utt, {"gen": d_gen, "drv": d_drv, "true": d_true}),
                "open_true_mean": float(o_true.mean()), "open_gen_mean": float(o_gen.mean()),
                "psnr_gen": psnr(mouth_region(gen), mouth_region(true)), "psnr_drv": psnr(mouth_region(drv), mouth_region(true)),
                "ssim_gen": ssim(mouth_region(gen), mouth_region(true)), "ssim_drv": ssim(mouth_region(drv), mouth_region(true))}
@@ -147,8 +173,8 @@ def run_domain(name, faces_dir, lip_model, n_clips, *, syncer, judge, n_iter, se
                        ref_driver=list(sentence_from_id(data.ids[j])), acc_true=_acc(ref_i, hyp_true),
                        acc_gen=_acc(ref_i, hyp_gen), acc_gen_vs_driver=_acc(sentence_from_id(data.ids[j]), hyp_gen))
         rows.append(row)
-        log.info("%s %d/%d %s <- %s: r %.2f (driver %.2f)%s", name, i + 1, n, row["clip"], row["driver"], row["open_gen"]["r"],
-                 row["open_drv"]["r"], f", words {row['acc_gen']:.2f} (true {row['acc_true']:.2f})" if loop else "")
+        log.info("%s %d/%d %s <- %s: soft opening r %.2f (driver %.2f), cavity r %.2f%s", name, i + 1, n, row["clip"],
+                 row["driver"], row["dark_gen"]["r"], row["dark_drv"]["r"], row["open_gen"]["r"], f", words {row['acc_gen']:.2f} (true {row['acc_true']:.2f})" if loop else "")
         if len(sheet_rows) < 6 and i % max(1, n // 3) == 0:
             sheet_rows.append((f"{name} {row['clip']}", true, gen, drv))
     if loop is not None:  # the untouched driver video read against clip i's words (its own reading is known)
@@ -168,9 +194,16 @@ def summarise(name, rows, *, seed, seconds, lip_model):
     for k in ("gen", "drv"):
         s[f"open_r_{k}"] = _mean(rows, lambda r: r[f"open_{k}"]["r"])
         s[f"open_mae_{k}"] = _mean(rows, lambda r: r[f"open_{k}"]["mae"])
+        s[f"open_r_{k}_defined"] = int(sum(np.isfinite(r[f"open_{k}"]["r"]) for r in rows))
+        s[f"dark_r_{k}"] = _mean(rows, lambda r: r[f"dark_{k}"]["r"])
+        s[f"dark_mae_{k}"] = _mean(rows, lambda r: r[f"dark_{k}"]["mae"])
         s[f"psnr_{k}"] = _mean(rows, lambda r: r[f"psnr_{k}"])
         s[f"ssim_{k}"] = _mean(rows, lambda r: r[f"ssim_{k}"])
     s["open_true_mean"] = _mean(rows, lambda r: r["open_true_mean"])
+    s["dark_vs_open_true"] = _mean(rows, lambda r: r["dark_vs_open_true"])
+    if "param_gen" in rows[0]:
+        for k in ("gen", "drv", "true"):
+            s[f"param_r_{k}"] = _mean(rows, lambda r: r[f"param_{k}"])
     s["open_gen_mean"] = _mean(rows, lambda r: r["open_gen_mean"])
     if "lse_true" in rows[0]:
         for k in ("true", "gen", "drv"):
@@ -212,8 +245,15 @@ def _fmt(ci):
 
 def print_table(s):
     print(f"\n== {s['domain']}: {s['clips']} test clips, each driven by another clip of the speaker ({s['seconds']:.0f} s)")
-    print(f"  mouth opening r      generated {s['open_r_gen']:.3f}   driver {s['open_r_drv']:.3f}   (target >= 0.8)")
-    print(f"  mouth opening MAE    generated {s['open_mae_gen']:.1f} px  driver {s['open_mae_drv']:.1f} px  "
+    print(f"  mouth opening r      generated {s['dark_r_gen']:.3f}   driver {s['dark_r_drv']:.3f}   (target >= 0.8; "
+          f"soft cavity area; its r with the hard area on the true faces {s['dark_vs_open_true']:.3f})")
+    if "param_r_gen" in s:
+        print(f"  r with the rendered opening (mouth_open_px)  generated {s['param_r_gen']:.3f}   driver {s['param_r_drv']:.3f}   "
+              f"true video {s['param_r_true']:.3f}")
+    print(f"  hard cavity-area r   generated {s['open_r_gen']:.3f} (defined in {s['open_r_gen_defined']}/{s['clips']} clips)   "
+          f"driver {s['open_r_drv']:.3f}")
+    print(f"  soft opening MAE     generated {s['dark_mae_gen']:.1f} px  driver {s['dark_mae_drv']:.1f} px")
+    print(f"  hard opening MAE     generated {s['open_mae_gen']:.1f} px  driver {s['open_mae_drv']:.1f} px  "
           f"(mean true {s['open_true_mean']:.1f}, generated {s['open_gen_mean']:.1f})")
     print(f"  mouth PSNR / SSIM    generated {s['psnr_gen']:.2f} dB / {s['ssim_gen']:.3f}   driver {s['psnr_drv']:.2f} dB / {s['ssim_drv']:.3f}")
     if "lse_c_true" in s:

@@ -18,7 +18,7 @@ import pytest
 from lip2audspec.data.faces import (blend_mask, crop_faces, face_boxes, mouth_boxes_from_faces, mouth_region,
                                     paste_faces)
 from lip2audspec.errors import DataError, ModelError, ParameterError
-from lip2audspec.evaluation.faces import mouth_openings, opening_scores, psnr, ssim
+from lip2audspec.evaluation.faces import mouth_openings, opening_scores, psnr, soft_mouth_openings, ssim
 from lip2audspec.lipsync import LipSyncer, loop_indices
 from lip2audspec.models.wav2lip import Wav2Lip, Wav2LipConfig, face_levels, mask_lower_half, wav2lip_preset
 from lip2audspec.training.lipsync_data import FaceWindows, frame_audio_windows, load_faces, to_generator_inputs
@@ -73,6 +73,15 @@ def test_face_scores():
     np.testing.assert_array_equal(o, [0, 16, 32, 48])
     assert opening_scores(o, 2 * o)["r"] == pytest.approx(1.0)
     assert np.isnan(opening_scores(np.zeros(4), o)["r"])
+    soft = soft_mouth_openings(faces)
+    assert opening_scores(soft, o)["r"] > 0.99 and soft[3] == pytest.approx(48, abs=2)  # follows the hard count
+    blurry = np.full((4, 32, 32, 3), 180, np.uint8)
+    for t in range(4):
+        blurry[t, 22:26, 12:20] = 120 - 10 * t  # a darker band, never black: the hard count stays 0
+    assert mouth_openings(blurry).max() == 0
+    assert opening_scores(soft_mouth_openings(blurry), o)["r"] > 0.9  # the soft one is defined and follows it
+    with pytest.raises(ParameterError, match="softness"):
+        soft_mouth_openings(faces, softness=0)
 
 
 def test_loop_indices_and_audio_windows():
@@ -221,8 +230,11 @@ def test_train_lipsync_cli_one_epoch_and_resume(tiny_lipsync_run, capsys):
     doc = run.config()
     assert doc["kind"] == "wav2lip" and doc["model"]["face_size"] == 32 and doc["expert_run"] is None
     assert run.file("best.keras").is_file() and run.state()["epoch"] == 1
-    assert main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--epochs", "2", "--verbose", "0"]) == 0
+    assert main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--epochs", "2", "--verbose", "0",
+                 "--sync-start-step", "5"]) == 0  # a resumed run may change when its sync loss starts (recorded)
     assert run.state()["epoch"] == 2
+    doc = run.config()
+    assert doc["model"]["sync_start_step"] == 5 and doc["schedule_history"][0]["from_epoch"] == 1
     assert "2 epoch(s) done" in capsys.readouterr().out
 
 
@@ -309,3 +321,90 @@ def test_train_lipsync_refuses_mismatched_faces(tiny_faces, tmp_path):
         train_lipsync(tmp_path / "nothing", tmp_path / "r2", model_config=tiny_config())
     assert json.dumps(tiny_config().to_dict())  # JSON-ready
     assert Path(tiny_faces).name == "faces.h5"
+
+
+# ------------------------------------------------------------------------------- schedule: sync loss late
+def _tiny_expert():
+    from lip2audspec.models.syncnet import SyncNet, SyncNetConfig
+
+    return SyncNet(SyncNetConfig(crop_size=16, video_filters=(4, 8), video_pool_after=(1, 2), audio_filters=(4, 8),
+                                 audio_pool_after=(1, 2), fc_units=16, embed_dim=8, audio_features="audspec"))
+
+
+def _objective_parts(hist, c):
+    """Per epoch: (loss - L1 term) / sync_weight, i.e. how much of the sync loss the objective held (0 or sync)."""
+    return (np.asarray(hist["loss"]) - c.recon_weight * np.asarray(hist["l1"])) / c.sync_weight
+
+
+def test_sync_loss_enters_the_objective_at_sync_start_step_and_l1_weighs_the_lower_half():
+    import tensorflow as tf
+
+    c = tiny_config(sync_start_step=3, lower_weight=3.0)
+    m = Wav2Lip(c).compile_for_training(learning_rate=1e-3).attach_expert(_tiny_expert())
+    assert m.sync_from_step == 3
+    assert Wav2Lip(tiny_config(sync_start_step=3, sync_start_below=1e-6)).sync_from_step == Wav2Lip.NEVER
+    rng = np.random.default_rng(0)
+    y = rng.random((2, 5, 32, 32, 3)).astype("float32")
+    y[:, :, 16:] *= 0.2  # the lower half differs more from the (0.5-ish) first outputs
+    x = (to_generator_inputs(y * 255, y * 255), rng.random((2, 5, 20, 128)).astype("float32"),
+         rng.random((2, 20, 128)).astype("float32"))
+    ds = tf.data.Dataset.from_tensors((x, y))
+    hist = m.fit(ds.repeat(), steps_per_epoch=1, epochs=5, validation_data=ds, verbose=0).history
+    sync = np.asarray(hist["sync"])
+    assert sync.min() > 0  # the expert's BCE is computed and reported before the switch too
+    held = _objective_parts(hist, c)
+    np.testing.assert_allclose(held[:3], 0, atol=1e-5)  # steps 0, 1, 2: L1 alone
+    np.testing.assert_allclose(held[3:], sync[3:], rtol=1e-4)  # from step 3 on: + 0.03 x sync
+    # validation always weighs the sync loss as configured (checkpoint selection sees one objective)
+    np.testing.assert_allclose(_objective_parts({"loss": hist["val_loss"], "l1": hist["val_l1"]}, c), hist["val_sync"],
+                               rtol=1e-4)
+    # weighted L1: lower half counts 3x -> l1 = (upper + 3 lower) / 4 per pixel row
+    gen = np.asarray(m.infer(x[:2]))
+    err = np.abs(gen - y)
+    want = (err[:, :, :16].mean() + 3 * err[:, :, 16:].mean()) / 4
+    parts = m.compute_losses(((x[0], x[1], x[2]), y), training=False)
+    assert float(parts["l1"]) == pytest.approx(want, rel=1e-4)
+    assert float(parts["l1_lower"]) == pytest.approx(err[:, :, 16:].mean(), rel=1e-4)
+    with pytest.raises(ParameterError, match="lower_weight"):
+        tiny_config(lower_weight=0.0)
+    with pytest.raises(ParameterError, match="sync_start_step"):
+        tiny_config(sync_start_step=-1)
+
+
+def test_sync_schedule_waits_for_the_expert_threshold_is_recorded_and_survives_resume(tiny_faces, tmp_path):
+    from lip2audspec.training import RunDir, TrainConfig
+    from lip2audspec.training.lipsync import train_lipsync
+
+    _tiny_expert().save(tmp_path / "expert.keras")
+    # step 2 and a threshold that holds: switched on after epoch 2 (optimiser step 2), recorded, kept on resume
+    c = tiny_config(sync_start_step=2, sync_start_below=50.0)
+    assert Wav2Lip(c).sync_from_step == Wav2Lip.NEVER  # waits for the callback's verdict
+    tc = TrainConfig(epochs=2, steps_per_epoch=1, batch_size=2, verbose=0, tensorboard=False)
+    run = tmp_path / "run"
+    h = train_lipsync(tiny_faces, run, model_config=c, expert_run=tmp_path / "expert.keras", train_config=tc)["history"]
+    np.testing.assert_allclose(_objective_parts({k: [e[k] for e in h] for k in ("loss", "l1")}, c), 0, atol=1e-5)
+    doc = RunDir(run).config()
+    assert doc["model"]["sync_start_below"] == 50.0 and doc["sync_switch"]["step"] == 2
+    assert doc["sync_switch"]["epoch"] == 2 and doc["sync_switch"]["val_sync"] < 50.0
+    h = train_lipsync(None, run, resume=True, train_config=tc.replace(epochs=3))["history"]
+    assert len(h) == 1
+    held = _objective_parts({k: [e[k] for e in h] for k in ("loss", "l1")}, c)
+    np.testing.assert_allclose(held, [h[0]["sync"]], rtol=1e-4)  # the resumed epoch trains with the sync loss
+    assert RunDir(run).config()["sync_switch"]["step"] == 2  # recorded once
+    with pytest.raises(ParameterError, match="already switched on"):
+        train_lipsync(None, run, resume=True, train_config=tc.replace(epochs=4), sync_schedule={"sync_start_step": 9})
+
+
+def test_train_lipsync_cli_schedule_flags(tiny_lipsync_run, tmp_path, capsys):
+    from lip2audspec.cli.main import main
+
+    rc = main(["train-lipsync", "--resume", str(tiny_lipsync_run), "--lower-weight", "5", "--epochs", "9"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "keeps its loss" in err[0]
+    from lip2audspec.cli.train_lipsync import _model_config
+
+    class Args:
+        model_config, preset = None, "small"
+
+    c = _model_config(Args(), {"sync_start_step": 7, "sync_start_below": 0.75, "lower_weight": 2.0})
+    assert (c.sync_start_step, c.sync_start_below, c.lower_weight, c.face_size) == (7, 0.75, 2.0, 64)

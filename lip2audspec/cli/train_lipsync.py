@@ -20,6 +20,14 @@ def add_arguments(parser) -> None:
                         "spectrogram) for the sync loss; with --resume, switches it on from now")
     parser.add_argument("--preset", default="small", choices=["small", "paper"])
     parser.add_argument("--model-config", metavar="JSON", help="Wav2Lip config JSON (overrides the preset's model config)")
+    parser.add_argument("--sync-start-step", type=int, metavar="N", help="schedule: the sync loss enters the objective "
+                        "from optimiser step N; L1 alone before (default: the model config's, 0; with --resume: changes "
+                        "the schedule of a run that has not switched yet, recorded)")
+    parser.add_argument("--sync-start-below", type=float, metavar="BCE", help="schedule: and only once the expert's "
+                        "validation BCE on generated windows is below BCE (Wav2Lip: 0.75; default 0: no condition; "
+                        "--resume: as --sync-start-step)")
+    parser.add_argument("--lower-weight", type=float, metavar="W", help="new run: weight of the lower half (generated "
+                        "mouth region) in the L1 relative to the upper half (default 1)")
     parser.add_argument("--epochs", type=int, help="last epoch (default 30)")
     parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default 100)")
     parser.add_argument("--batch-size", type=int, help="windows per batch (default: the preset's)")
@@ -46,6 +54,10 @@ def run(args) -> int:
         faces.append(str(build_face_dataset(args.prepared, out, face_size=size, max_clips=args.max_clips)))
     if not faces and not args.resume:
         raise ParameterError("give face dataset folder(s) or --prepared DIR")
+    schedule = {k: v for k, v in (("sync_start_step", args.sync_start_step), ("sync_start_below", args.sync_start_below),
+                                  ("lower_weight", args.lower_weight)) if v is not None}
+    if args.resume and args.lower_weight is not None:
+        raise ParameterError("--lower-weight sets up a new run; a resumed run keeps its loss (see its config.json)")
     base = RunDir(args.resume).train_config() if args.resume else TrainConfig(seed=args.seed, tensorboard=False)
     changes = {k: v for k, v in (("epochs", args.epochs), ("steps_per_epoch", args.steps_per_epoch),
                                  ("batch_size", args.batch_size), ("learning_rate", args.learning_rate),
@@ -54,18 +66,20 @@ def run(args) -> int:
         changes.setdefault("epochs", 30)
         changes.setdefault("steps_per_epoch", 100)
     res = train_lipsync(faces or None, args.resume or args.run, expert_run=args.expert, preset=args.preset,
-                        model_config=None if args.resume else _model_config(args),
-                        train_config=base.replace(**changes), resume=bool(args.resume), overwrite=args.overwrite)
+                        model_config=None if args.resume else _model_config(args, schedule),
+                        train_config=base.replace(**changes), resume=bool(args.resume), overwrite=args.overwrite,
+                        sync_schedule=schedule if args.resume else None)
     hist = res.get("history") or []
     last = hist[-1] if hist else {}
     print(f"{res['run']}: {res['epochs_done']} epoch(s) done; last l1 {last.get('l1', float('nan')):.4f}, "
-          f"sync {last.get('sync', float('nan')):.4f}, val_loss {last.get('val_loss', float('nan')):.4f}")
+          f"sync {last.get('sync', float('nan')):.4f}, val l1 (lower half) {last.get('val_l1_lower', float('nan')):.4f}, val_loss {last.get('val_loss', float('nan')):.4f}")
     return 0
 
 
-def _model_config(args):
-    if not args.model_config:
-        return None
-    from ..models.wav2lip import Wav2LipConfig
+def _model_config(args, changes=None):
+    from ..models.wav2lip import Wav2LipConfig, wav2lip_preset
 
-    return Wav2LipConfig.load_json(args.model_config)
+    if not args.model_config and not changes:
+        return None
+    config = Wav2LipConfig.load_json(args.model_config) if args.model_config else wav2lip_preset(args.preset)
+    return config.replace(**changes) if changes else config

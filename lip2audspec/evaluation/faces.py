@@ -2,6 +2,9 @@
 
 * :func:`mouth_openings`: per frame, the dark-pixel area inside the mouth region of face crops (the open
   mouth cavity; the measure :func:`lip2audspec.corpora.synthetic.sync.mouth_opening` uses on whole frames);
+  0 in every frame of a mouth that never shows a dark cavity (its correlation is then undefined);
+* :func:`soft_mouth_openings`: the same area with a soft (sigmoid) threshold: a continuous opening measure,
+  defined for any mouth (dark cavity or only a darker band);
 * :func:`psnr` and :func:`ssim` (Wang et al. 2004: 11 x 11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03,
   on grey levels) of image stacks;
 * :func:`opening_scores`: correlation and mean absolute error of two opening tracks.
@@ -13,7 +16,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["mouth_openings", "psnr", "ssim", "opening_scores", "grey"]
+__all__ = ["mouth_openings", "soft_mouth_openings", "psnr", "ssim", "opening_scores", "grey"]
 
 
 def _stack(x, what):
@@ -47,6 +50,44 @@ def mouth_openings(faces) -> np.ndarray:
     g = grey(mouth_region(_stack(faces, "faces")))
     thr = min(0.45 * float(np.median(g)), 40.0)
     return (g < thr).reshape(len(g), -1).sum(axis=1).astype(np.float64)
+
+
+def soft_mouth_openings(faces, *, softness: float = 8.0) -> np.ndarray:
+    """Continuous mouth opening: the soft dark-pixel area of the mouth region of every face crop.
+
+    :func:`mouth_openings` counts the pixels below the cavity threshold ``thr`` (a step); here each pixel
+    counts ``sigmoid((thr - g) / softness)`` of its grey level ``g``, so a pixel well below the threshold
+    counts 1, one at the threshold 1/2, and a darker but not yet black band already counts a little. The
+    track follows the hard count on real cavities and stays defined (varying) for a mouth that never
+    shows one, where the hard count is 0 in every frame and its correlation undefined.
+
+    Parameters
+    ----------
+    faces : ndarray, uint8, shape (T, S, S, 3)
+        RGB face crops (the mouth box is the lower half's centre).
+    softness : float
+        Width of the sigmoid in grey levels (> 0).
+
+    Returns
+    -------
+    ndarray, float64, shape (T,)
+        Soft pixel counts (the unit of :func:`mouth_openings`).
+
+    Examples
+    --------
+    >>> faces = np.full((3, 32, 32, 3), 200, np.uint8)
+    >>> faces[1, 22:26, 12:20] = 0; faces[2, 22:26, 12:20] = 60
+    >>> o = soft_mouth_openings(faces); bool(o[0] < o[2] < o[1]), round(float(o[1]), 1)
+    (True, 31.8)
+    """
+    from ..data.faces import mouth_region
+
+    if not (np.isfinite(softness) and softness > 0):
+        raise ParameterError(f"softness must be a positive number of grey levels, got {softness!r}")
+    g = grey(mouth_region(_stack(faces, "faces")))
+    thr = min(0.45 * float(np.median(g)), 40.0)
+    z = np.clip((g - thr) / float(softness), -60.0, 60.0)
+    return (1.0 / (1.0 + np.exp(z))).reshape(len(g), -1).sum(axis=1)
 
 
 def opening_scores(generated, true) -> dict:

@@ -24,7 +24,14 @@ expert's crop size: :func:`lip2audspec.data.faces.mouth_region`) against the win
 label 1 (:func:`lip2audspec.models.syncnet.sync_bce_loss`), and ``L_gen`` the generator's loss
 against the optional visual-quality discriminator (``disc_weight > 0``: Wav2Lip+GAN; a conv net on the
 lower half of single frames, trained with BCE on real vs generated faces by its own optimiser
-``model.optimizers["discriminator"]``). The expert is attached for training with
+``model.optimizers["discriminator"]``).
+
+**Schedule** (Wav2Lip trains on L1 alone first and adds the expert late: its reference code starts with
+sync weight 0 and switches it on once the expert's loss on generated frames is below 0.75): the sync term
+enters the training objective from optimiser step ``sync_start_step`` and, if ``sync_start_below > 0``,
+only after the validation ``sync`` has fallen below it (:meth:`Wav2Lip.switch_sync_on`, called by the
+training run, which records the switch). ``lower_weight`` optionally weighs the L1 towards the lower
+half, the region that is actually generated. The expert is attached for training with
 :meth:`Wav2Lip.attach_expert`; it is not saved with the generator (its run folder is recorded in the
 training run's ``config.json``).
 
@@ -99,6 +106,18 @@ class Wav2LipConfig(Config):
         discriminator). The L1 weight is ``1 - sync_weight - disc_weight``.
     disc_filters : tuple of int
         Discriminator widths (stride-2 convs on the lower half).
+    lower_weight : float
+        Weight of the lower half's pixels (the masked, generated mouth region) in the L1, relative to the
+        upper half's (1: a plain mean over the face, as published; 3: the lower half counts three times).
+        The L1 is the weighted mean, so its scale does not change.
+    sync_start_step : int
+        Training schedule: the sync loss enters the training objective only from this optimiser step
+        (L1 alone before it). Wav2Lip trains the generator on L1 first and adds the expert late.
+    sync_start_below : float
+        Training schedule: besides ``sync_start_step``, wait until the expert's validation BCE on the
+        generated windows (``val_sync``) has fallen below this value (Wav2Lip's reference code: 0.75,
+        i.e. the expert already sees some sync in the generated mouths); 0: no such condition. The step at
+        which the loss was switched on is recorded in the run's ``config.json`` (``sync_switch``).
 
     Examples
     --------
@@ -120,6 +139,9 @@ class Wav2LipConfig(Config):
     sync_weight: float = 0.03
     disc_weight: float = 0.07
     disc_filters: tuple = (32, 64, 128, 256, 512, 512)
+    lower_weight: float = 1.0
+    sync_start_step: int = 0
+    sync_start_below: float = 0.0
 
     def __post_init__(self):
         for name in ("face_size", "window", "audio_frames", "audio_dim", "head_filters"):
@@ -142,6 +164,9 @@ class Wav2LipConfig(Config):
             raise ParameterError("Wav2LipConfig.audio_filters needs at least 2 widths")
         check_real(self, "sync_weight", hi=1.0)
         check_real(self, "disc_weight", hi=1.0)
+        check_real(self, "lower_weight", hi=100.0, lo_open=True)
+        check_int(self, "sync_start_step", lo=0)
+        check_real(self, "sync_start_below", hi=100.0)
         if self.sync_weight + self.disc_weight >= 1.0:
             raise ParameterError(f"Wav2LipConfig: sync_weight + disc_weight must be < 1 (the L1 weight is the rest), got "
                                  f"{self.sync_weight} + {self.disc_weight}")
@@ -297,18 +322,48 @@ class Wav2Lip(ConfiguredModel):
 
     Training batches: ``((faces, audio, expert_audio), target)`` with ``expert_audio`` the window's
     features for the expert ``(B, 20, F)`` and ``target`` the true faces ``(B, window, S, S, 3)`` in
-    [0, 1]. Reported: ``loss``, ``l1``, ``sync`` (the expert's BCE; 0 without an expert), ``gan`` and
-    ``disc`` (0 without a discriminator).
+    [0, 1]. Reported: ``loss``, ``l1`` (weighted by ``lower_weight``), ``sync`` (the expert's BCE; 0 without
+    an expert; computed and reported also before the schedule switches it into the objective), ``gan`` and
+    ``disc`` (0 without a discriminator), ``l1_lower`` (plain L1 of the lower half, the generated region).
     """
 
     config_class = Wav2LipConfig
     default_name = "wav2lip"
-    loss_keys = ("loss", "l1", "sync", "gan", "disc")
+    loss_keys = ("loss", "l1", "sync", "gan", "disc", "l1_lower")
+    #: ``sync_from_step`` while the sync loss waits for ``sync_start_below``
+    NEVER = 2 ** 62
 
     def build_layers(self, config: Wav2LipConfig) -> None:
+        import tensorflow as tf
+
         self.generator = _generator(config)
         self.discriminator = _discriminator(config) if config.disc_weight > 0 else None
         self._expert = _Ref(None)
+        start = config.sync_start_step if config.sync_start_below <= 0 else self.NEVER
+        # the schedule's switch: not a weight (not saved in .keras); the training run records it in config.json
+        self._sync_from = _Ref(tf.Variable(start, dtype=tf.int64, trainable=False, name="sync_from_step"))
+
+    # ------------------------------------------------------------------------------------------ schedule
+    @property
+    def sync_from_step(self) -> int:
+        """Optimiser step from which the sync loss is part of the training objective (:attr:`NEVER`: not yet)."""
+        return int(self._sync_from.model.numpy())
+
+    def switch_sync_on(self, step: int) -> None:
+        """Make the sync loss part of the training objective from optimiser step ``step`` on."""
+        self._sync_from.model.assign(int(step))
+
+    def apply_sync_schedule(self, sync_start_step: int, sync_start_below: float) -> None:
+        """Reset the switch to a schedule's start (a resumed run whose schedule was changed): from
+        ``sync_start_step`` if there is no BCE condition, else not until :meth:`switch_sync_on`."""
+        self._sync_from.model.assign(int(sync_start_step) if sync_start_below <= 0 else self.NEVER)
+
+    def _sync_gate(self, training: bool):
+        """1.0 where the sync loss counts, else 0.0. Validation always weighs it as configured, so
+        ``val_loss`` (checkpoint selection) measures the same objective before and after the switch."""
+        if not training or self.optimizer is None:
+            return 1.0
+        return keras.ops.cast(keras.ops.greater_equal(self.optimizer.iterations, self._sync_from.model), "float32")
 
     # ------------------------------------------------------------------------------------------ expert
     def attach_expert(self, expert) -> "Wav2Lip":
@@ -365,14 +420,22 @@ class Wav2Lip(ConfiguredModel):
         c = self.config
         gen = self((faces, audio), training=training)
         zero = keras.ops.zeros(())
-        l1 = keras.ops.mean(keras.ops.abs(gen - target))
+        err = keras.ops.abs(gen - target)
+        half = c.face_size // 2
+        l1_lower = keras.ops.mean(err[:, :, half:])
+        if c.lower_weight == 1.0:
+            l1 = keras.ops.mean(err)
+        else:  # weighted mean over rows: the lower half's pixels count lower_weight times
+            rows = np.where(np.arange(c.face_size) >= half, c.lower_weight, 1.0).astype("float32")
+            w = keras.ops.convert_to_tensor(rows.reshape(1, 1, -1, 1, 1))
+            l1 = keras.ops.mean(err * w) / float(rows.mean())
         sync = self._sync_loss(gen, expert_audio, training) if self.expert is not None and c.sync_weight > 0 else zero
         gan = disc = zero
         if self.discriminator is not None:
             p_fake = self.discriminator(self._lower(gen), training=False)
             gan = -keras.ops.mean(keras.ops.log(keras.ops.clip(p_fake, 1e-7, 1.0)))
-        loss = c.recon_weight * l1 + c.sync_weight * sync + c.disc_weight * gan
-        return {"loss": loss, "l1": l1, "sync": sync, "gan": gan, "disc": disc, "_gen": gen}
+        loss = c.recon_weight * l1 + c.sync_weight * self._sync_gate(training) * sync + c.disc_weight * gan
+        return {"loss": loss, "l1": l1, "sync": sync, "gan": gan, "disc": disc, "l1_lower": l1_lower, "_gen": gen}
 
     def _checked_losses(self, data, training):
         parts = self.compute_losses(data, training=training)

@@ -158,11 +158,12 @@ def _plain(v):
 
 
 def _fit(kind: str, *, data_path, spec, run_dir, model_config, train_config: TrainConfig, resume: bool, overwrite: bool,
-         build, make_datasets, extra: dict | None = None, on_model=None) -> dict:
+         build, make_datasets, extra: dict | None = None, on_model=None, callbacks=None) -> dict:
     """Train (or resume) one run; ``train_config`` is resolved (no None optimiser settings).
 
     ``on_model(model)``, if given, is called on the built or reloaded model before training (e.g. to attach
-    a frozen helper model that is not saved with it)."""
+    a frozen helper model that is not saved with it). ``callbacks``: extra Keras callbacks of the family
+    (run after the checkpoint, before the run state is written)."""
     import keras
     import tensorflow as tf
 
@@ -204,7 +205,9 @@ def _fit(kind: str, *, data_path, spec, run_dir, model_config, train_config: Tra
         AtomicCheckpoint, RunState = _keras_callbacks()
         ckpt = AtomicCheckpoint(run)
         tracked = {"reduce_lr": reduce_lr, "early_stopping": early, "checkpoint": ckpt}
-        callbacks = [keras.callbacks.CSVLogger(str(run.file(RunDir.HISTORY)), append=resume), reduce_lr, early, ckpt]
+        extra_callbacks = list(callbacks or [])
+        callbacks = [keras.callbacks.CSVLogger(str(run.file(RunDir.HISTORY)), append=resume), reduce_lr, early, ckpt,
+                     *extra_callbacks]
         if train_config.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.file("logs")), write_graph=False))
         callbacks.append(RunState(run, counter, tracked, state.get("callbacks") if resume else None))

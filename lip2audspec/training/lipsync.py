@@ -52,7 +52,7 @@ def lipsync_run_config(run_dir) -> tuple:
 
 def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", model_config=None,
                   train_config: TrainConfig | None = None, resume: bool = False, overwrite: bool = False,
-                  val_batches: int = 8) -> dict:
+                  val_batches: int = 8, sync_schedule: dict | None = None) -> dict:
     """Train (or resume) a Wav2Lip generator.
 
     Parameters
@@ -77,6 +77,11 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
         As :func:`~lip2audspec.training.train_lipnet`.
     val_batches : int
         Fixed validation batches.
+    sync_schedule : dict, optional
+        With ``resume``: a new ``{"sync_start_step": N, "sync_start_below": BCE}`` (either key) for a run
+        whose sync loss has not been switched on yet (e.g. when the BCE condition cannot be met); the change
+        is recorded in ``config.json`` (``model`` and ``schedule_history``). A new run takes its schedule
+        from ``model_config``.
 
     Returns
     -------
@@ -105,7 +110,11 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
                    "expert_history": [*doc.get("expert_history", []), {"from_epoch": RunDir(run_dir).state().get("epoch", 0),
                                                                        "expert_run": str(Path(expert_run).resolve())}]}
             write_json_atomic(RunDir(run_dir).file(RunDir.CONFIG), doc)
+        if sync_schedule:
+            model_config, doc = _change_schedule(RunDir(run_dir), model_config, doc, sync_schedule)
     else:
+        if sync_schedule:
+            raise ParameterError("sync_schedule changes a resumed run's schedule; a new run takes it from model_config")
         model_config = model_config if model_config is not None else wav2lip_preset(preset)
         train_config = (train_config or TrainConfig(steps_per_epoch=100)).resolved(WAV2LIP_PRESETS[preset]["training"])
         if train_config.steps_per_epoch is None:
@@ -137,10 +146,86 @@ def train_lipsync(faces, run_dir, *, expert_run=None, preset: str = "small", mod
         va, _ = face_window_dataset(vw, batch_size=batch, n_batches=val_batches, shuffle=False, seed=train_config.seed)
         return (tr, va), n * batch
 
+    switch = doc.get("sync_switch") if resume else None
+
     def attach(model):
         model.attach_expert(expert)
+        if switch is not None:  # the schedule already switched the sync loss on: keep it on
+            model.switch_sync_on(int(switch["step"]))
+        else:  # the run's schedule (config.json; it may have been changed on resume)
+            model.apply_sync_schedule(model_config.sync_start_step, model_config.sync_start_below)
 
     extra = {"faces_paths": paths, "expert_run": str(Path(expert_run).resolve()) if expert_run is not None else None,
              "faces": {k: train.info[k] for k in ("face_size", "scale", "prepared", "grid_dir")}}
     return _fit("wav2lip", data_path=path, spec=spec, run_dir=run_dir, model_config=model_config, train_config=train_config,
-                resume=resume, overwrite=overwrite, build=Wav2Lip, make_datasets=make_datasets, extra=extra, on_model=attach)
+                resume=resume, overwrite=overwrite, build=Wav2Lip, make_datasets=make_datasets, extra=extra, on_model=attach,
+                callbacks=[_sync_schedule_callback(RunDir(run_dir), model_config, switched=switch is not None,
+                                                   has_expert=expert is not None)])
+
+
+def _change_schedule(run: RunDir, model_config, doc: dict, schedule: dict):
+    from ..fileio import write_json_atomic
+
+    unknown = sorted(set(schedule) - {"sync_start_step", "sync_start_below"})
+    if unknown:
+        raise ParameterError(f"sync_schedule takes sync_start_step and sync_start_below, got {unknown}")
+    if doc.get("sync_switch") is not None:
+        raise ParameterError(f"{run.path}: the sync loss was already switched on at step {doc['sync_switch']['step']}; "
+                             "its schedule can no longer change")
+    new = model_config.replace(**schedule)
+    if new == model_config:
+        return model_config, doc
+    epoch = run.state().get("epoch", 0)
+    log.info("%s: sync schedule %s from epoch %d", run.path, schedule, epoch)
+    doc = {**doc, "model": new.to_dict(),
+           "schedule_history": [*doc.get("schedule_history", []),
+                                {"from_epoch": epoch, "sync_start_step": new.sync_start_step,
+                                 "sync_start_below": new.sync_start_below,
+                                 "was": {"sync_start_step": model_config.sync_start_step,
+                                         "sync_start_below": model_config.sync_start_below}}]}
+    write_json_atomic(run.file(RunDir.CONFIG), doc)
+    return new, doc
+
+
+def _sync_schedule_callback(run: RunDir, config, *, switched: bool, has_expert: bool):
+    """Keras callback of the sync-loss schedule (:class:`~lip2audspec.models.wav2lip.Wav2LipConfig`
+    ``sync_start_step`` / ``sync_start_below``): at the end of each epoch, once the optimiser step has
+    reached ``sync_start_step`` and (if set) ``val_sync < sync_start_below``, switch the sync loss on and
+    record ``sync_switch`` (the epoch at whose end it was decided, the optimiser step from which the loss
+    counts, val_sync, val_l1_lower) in the run's ``config.json``."""
+    import keras
+
+    from ..fileio import write_json_atomic
+
+    class SyncSchedule(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.switched = switched
+            self.first_step = 0
+
+        def on_train_begin(self, logs=None):
+            self.first_step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if self.switched or not has_expert or config.sync_weight <= 0:
+                return
+            logs = logs or {}
+            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+            val_sync = logs.get("val_sync")
+            if step < config.sync_start_step:
+                return
+            if config.sync_start_below > 0 and not (val_sync is not None and val_sync < config.sync_start_below):
+                return
+            if config.sync_start_below > 0:
+                self.model.switch_sync_on(step)
+            # (without a BCE condition the switch is the schedule's step, already in the graph)
+            self.switched = True
+            first = max(self.model.sync_from_step, self.first_step)  # the first step this run trained with it
+            record = {"epoch": epoch + 1, "step": first,
+                      "val_sync": None if val_sync is None else float(val_sync),
+                      "val_l1_lower": None if logs.get("val_l1_lower") is None else float(logs["val_l1_lower"])}
+            log.info("%s: sync loss switched on from step %d (decided at the end of epoch %d, val_sync %s)", run.path, first,
+                     epoch + 1, val_sync)
+            write_json_atomic(run.file(RunDir.CONFIG), {**run.config(), "sync_switch": record})
+
+    return SyncSchedule()
