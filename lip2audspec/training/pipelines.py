@@ -54,6 +54,25 @@ def _batches(chunks, batch_size: int, rng):
         yield carry_x, carry_y
 
 
+def _epoch_generator(path, clips, load_chunk, *, stream: int, batch_size: int, shuffle: bool, seed: int,
+                     counter: "EpochCounter", shuffle_clips: int):
+    """The generator function of one epoch's batches, shared by the three datasets.
+
+    Each call draws the clip order of ``counter.epoch`` (:func:`_clip_order`), reads the clips in chunks of
+    ``shuffle_clips`` with ``load_chunk(ds, part) -> (x, y)`` and batches them (:func:`_batches`), permuting
+    each chunk with a generator seeded by ``(seed, epoch, stream)`` when ``shuffle``; ``stream`` keeps the
+    datasets' random streams apart.
+    """
+    def gen():
+        order = _clip_order(clips, shuffle, seed, counter.epoch)
+        rng = np.random.default_rng([seed, counter.epoch, stream]) if shuffle else None
+        with GridDataset(path) as ds:
+            chunks = (load_chunk(ds, order[i : i + shuffle_clips]) for i in range(0, len(order), shuffle_clips))
+            yield from _batches(chunks, batch_size, rng)
+
+    return gen
+
+
 def _clip_order(clips, shuffle: bool, seed: int, epoch: int):
     clips = np.asarray(clips, dtype=np.int64)
     if not shuffle:
@@ -104,18 +123,13 @@ def frame_dataset(path, clips, *, batch_size: int, shuffle: bool, seed: int = 0,
         raise DataError(f"no clips in the requested split of {path}")
     counter = counter or EpochCounter()
 
-    def gen():
-        order = _clip_order(clips, shuffle, seed, counter.epoch)
-        rng = np.random.default_rng([seed, counter.epoch, 1]) if shuffle else None
-        with GridDataset(path) as ds:
-            def chunks():
-                for i in range(0, len(order), shuffle_clips):
-                    part = np.sort(order[i : i + shuffle_clips])
-                    spec = ds.array("spec", part).astype(np.float32)  # sorted indices: one h5py read
-                    frames = spec.reshape(-1, spec.shape[-1])
-                    yield frames, frames
+    def load_chunk(ds, part):
+        spec = ds.array("spec", np.sort(part)).astype(np.float32)  # sorted indices: one h5py read
+        frames = spec.reshape(-1, spec.shape[-1])
+        return frames, frames
 
-            yield from _batches(chunks(), batch_size, rng)
+    gen = _epoch_generator(path, clips, load_chunk, stream=1, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                           counter=counter, shuffle_clips=shuffle_clips)
 
     with GridDataset(path) as ds:
         n_per_clip, n_ch = ds.spec.target_frames, ds.spec.spec_channels
@@ -143,21 +157,17 @@ def window_dataset(path, clips, *, target: str = "bottleneck", batch_size: int, 
     wc, k, T, S, D = window or info["window"], info["k"], info["T"], info["S"], info["D"]
     starts = window_starts(T, wc)
 
-    def gen():
-        order = _clip_order(clips, shuffle, seed, counter.epoch)
-        rng = np.random.default_rng([seed, counter.epoch, 2]) if shuffle else None
-        with GridDataset(path) as ds:
-            def chunks():
-                for i in range(0, len(order), shuffle_clips):
-                    xs, ys = [], []
-                    for c in order[i : i + shuffle_clips]:
-                        y = ds.array(target, int(c)).astype(np.float32)
-                        crops = resize_crops(ds.array("crops", int(c)), S)
-                        xs.append(context_windows(crops, starts, window=wc.window, context=context))
-                        ys.append(np.stack([y[k * s : k * (s + wc.window)] for s in starts]))
-                    yield np.concatenate(xs), np.concatenate(ys)
+    def load_chunk(ds, part):
+        xs, ys = [], []
+        for c in part:
+            y = ds.array(target, int(c)).astype(np.float32)
+            crops = resize_crops(ds.array("crops", int(c)), S)
+            xs.append(context_windows(crops, starts, window=wc.window, context=context))
+            ys.append(np.stack([y[k * s : k * (s + wc.window)] for s in starts]))
+        return np.concatenate(xs), np.concatenate(ys)
 
-            yield from _batches(chunks(), batch_size, rng)
+    gen = _epoch_generator(path, clips, load_chunk, stream=2, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                           counter=counter, shuffle_clips=shuffle_clips)
 
     x_spec = tf.TensorSpec((None, wc.window + 2 * context, S, S, 3), tf.float32)
     y_spec = tf.TensorSpec((None, k * wc.window, D), tf.float32)
@@ -217,18 +227,13 @@ def clip_dataset(path, clips, *, target: str = "spec", batch_size: int, shuffle:
     counter = counter or EpochCounter()
     k, T, S, D = info["k"], info["T"], info["S"], info["D"]
 
-    def gen():
-        order = _clip_order(clips, shuffle, seed, counter.epoch)
-        rng = np.random.default_rng([seed, counter.epoch, 3]) if shuffle else None
-        with GridDataset(path) as ds:
-            def chunks():
-                for i in range(0, len(order), shuffle_clips):
-                    part = order[i : i + shuffle_clips]
-                    xs = [lip_inputs(resize_crops(ds.array("crops", int(c)), S)) for c in part]
-                    ys = [ds.array(target, int(c)).astype(np.float32) for c in part]
-                    yield np.stack(xs), np.stack(ys)
+    def load_chunk(ds, part):
+        xs = [lip_inputs(resize_crops(ds.array("crops", int(c)), S)) for c in part]
+        ys = [ds.array(target, int(c)).astype(np.float32) for c in part]
+        return np.stack(xs), np.stack(ys)
 
-            yield from _batches(chunks(), batch_size, rng)
+    gen = _epoch_generator(path, clips, load_chunk, stream=3, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                           counter=counter, shuffle_clips=shuffle_clips)
 
     x_spec = tf.TensorSpec((None, T, S, S, 3), tf.float32)
     y_spec = tf.TensorSpec((None, k * T, D), tf.float32)
