@@ -40,10 +40,12 @@ def _stage(msg):
 
 def _train(run: Path, args, n: int, seed: int, init: bool) -> None:
     from lip2audspec.cli.train_main import main as train_main
+    from lip2audspec.training import RunDir
 
-    if (run / "best.keras").is_file() and (run / "done").is_file():
-        return
-    if (run / "state.json").is_file():  # interrupted: continue it with its own recorded settings
+    if (run / "state.json").is_file():
+        if RunDir(run).state().get("epoch", 0) >= args.epochs:  # trained; only its scores were missing
+            return
+        # interrupted: continue it with its own recorded settings
         argv = ["--resume", str(run), "--verbose", "0", "--no-tensorboard"]
     else:
         argv = [str(args.data), "--run", str(run), "--overwrite", "--arch", args.arch, "--preset", args.preset,
@@ -55,14 +57,15 @@ def _train(run: Path, args, n: int, seed: int, init: bool) -> None:
             argv += ["--init", str(args.init)]
     if train_main(argv) != 0:
         raise SystemExit(f"training {run} failed")
-    (run / "done").write_text("")
 
 
-def _corr2d(run: Path, data: Path, split: str) -> float:
+def _corr2d(run: Path, data: Path, splits) -> list:
+    """Mean Corr2D of the run's ``best.keras`` (loaded once) on each of ``splits``."""
     from lip2audspec.evaluation import score_lipnet
     from lip2audspec.training import RunDir
 
-    return score_lipnet(RunDir(run).load_model("best"), data=data, split=split)["corr2d"]
+    model = RunDir(run).load_model("best")
+    return [score_lipnet(model, data=data, split=split)["corr2d"] for split in splits]
 
 
 def _table(results: list, clips: list, seeds: list) -> str:
@@ -118,10 +121,10 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 _train(run, args, n, seed, start == "init")
                 secs = time.perf_counter() - t0
+                val, test = _corr2d(run, args.data, ["seen/val", args.split])
                 r = {"clips": n, "seed": seed, "start": start, "epochs": args.epochs, "arch": args.arch,
                      "init": str(args.init) if start == "init" else None, "train_s": secs,
-                     "val_corr2d": _corr2d(run, args.data, "seen/val"),
-                     "test_corr2d": _corr2d(run, args.data, args.split), "loadavg_1min": os.getloadavg()[0]}
+                     "val_corr2d": val, "test_corr2d": test, "loadavg_1min": os.getloadavg()[0]}
                 _stage(f"  val Corr2D {r['val_corr2d']:.3f}, test Corr2D {r['test_corr2d']:.3f} ({secs:.0f} s)")
                 with open(res_path, "a") as f:
                     f.write(json.dumps(r) + "\n")
