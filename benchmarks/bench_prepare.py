@@ -104,7 +104,7 @@ def _worker_count(scheduler, workers: int):
 
 
 def _print(label: str, cropper: str, r: dict) -> None:
-    target = TARGET_MIN[cropper] if cropper in TARGET_MIN else None
+    target = TARGET_MIN.get(cropper.split("_")[0])
     verdict = "" if target is None else (f" (target <= {target:.0f} min: {'met' if r['grid_minutes'] <= target else 'NOT met'}"
                                          f", {r['grid_minutes'] / target:.2f}x the target)")
     stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r["stages_s"].items())
@@ -125,6 +125,9 @@ def main(argv=None) -> int:
     ap.add_argument("--speakers", nargs="+", help="speakers to prepare (default: all)")
     ap.add_argument("--cropper", nargs="+", default=["haar", "landmarks"], choices=["mask", "haar", "landmarks"])
     ap.add_argument("--crop-size", type=int, default=48, help="crop side (default 48, the small preset's)")
+    ap.add_argument("--detect-every", type=int, nargs="+", default=[1], metavar="K",
+                    help="landmarks: face detector every K frames, landmarks tracking in between (default 1; "
+                         "several values: one landmarks run each, e.g. 1 5)")
     ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     ap.add_argument("--scheduler", help="also run through this Dask scheduler (local:2, tcp://host:8786) and compare")
     ap.add_argument("--no-local", action="store_true", help="only the --scheduler run")
@@ -153,23 +156,25 @@ def main(argv=None) -> int:
         modes = ([] if args.no_local else [(f"{args.workers} local processes", None)])
         modes += [(f"Dask {args.scheduler}", args.scheduler)] if args.scheduler else []
         print(f"corpus {corpus}, speakers {' '.join(speakers)}, crops {args.crop_size} px, {os.cpu_count()} CPUs\n")
-        for cropper in args.cropper:
-            cfg = PrepareConfig(crop=CropConfig(method=cropper, size=args.crop_size))
+        variants = [(c, k) for c in args.cropper for k in (args.detect_every if c == "landmarks" else [1])]
+        for cropper, every in variants:
+            cfg = PrepareConfig(crop=CropConfig(method=cropper, size=args.crop_size, detect_every=every))
+            name = cropper if every == 1 else f"{cropper}_every{every}"
             runs = {}
             for i, (label, scheduler) in enumerate(modes):
-                runs[label] = run_one(corpus, root / f"{cropper}_{i}", speakers=speakers, config=cfg,
+                runs[label] = run_one(corpus, root / f"{name}_{i}", speakers=speakers, config=cfg,
                                       workers=args.workers, scheduler=scheduler)
-                _print(label, cropper, runs[label])
+                _print(label, name, runs[label])
             if len(runs) == 2:
                 a, b = (r["dataset"] for r in runs.values())
                 equal = same_arrays(a, b)
                 runs["array_equal"] = equal
                 print(f"{'':9s}   Dask dataset array-equal to the local one: {equal}")
-            results["runs"][cropper] = runs
+            results["runs"][name] = runs
             print()
             if not args.keep:
                 for i in range(len(modes)):
-                    shutil.rmtree(root / f"{cropper}_{i}", ignore_errors=True)
+                    shutil.rmtree(root / f"{name}_{i}", ignore_errors=True)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
     finally:

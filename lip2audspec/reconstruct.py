@@ -219,6 +219,9 @@ class Reconstructor:
         Override the cropper (crops of another size than the model's are resized, as in training).
     crop_method : {"mask", "haar", "landmarks"}, optional
         Keep the run's crop settings but use another cropper (its mask boxes are dropped).
+    detect_every : int, optional
+        Override the landmark cropper's ``CropConfig.detect_every`` (face detector every k frames, the
+        face tracked by its landmarks in between; default: the run's, 1 for runs made before the option).
     seed : int
         Non-negative seed of aud2wav's random restarts (default 0); each clip draws from a generator
         derived from ``(seed, "recon", key)`` (see :meth:`from_crops`), recorded in :class:`Reconstruction`.
@@ -253,7 +256,8 @@ class Reconstructor:
     def __init__(self, lip_run, *, autoencoder_run=None, n_iter: int = 20, crop: CropConfig | None = None,
                  crop_method: str | None = None, seed: int = 0, stats=None, chunk: int | None = None,
                  overlap: int = DEFAULT_OVERLAP, audio_chunk: int = DEFAULT_CHUNK_FRAMES,
-                 audio_overlap: int = DEFAULT_OVERLAP_FRAMES, track: TrackConfig | None = None, hop: int = 1):
+                 audio_overlap: int = DEFAULT_OVERLAP_FRAMES, track: TrackConfig | None = None, hop: int = 1,
+                 detect_every: int | None = None):
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
@@ -274,7 +278,11 @@ class Reconstructor:
         self.target_config = TargetConfig.from_dict(prep["target"])
         self.crop_config = crop or CropConfig.from_dict(prep["crop"])
         if crop_method is not None:
-            self.crop_config = self.crop_config.replace(method=crop_method, mask_boxes=None)
+            self.crop_config = self.crop_config.replace(
+                method=crop_method, mask_boxes=None,
+                detect_every=self.crop_config.detect_every if crop_method == "landmarks" else 1)
+        if detect_every is not None:
+            self.crop_config = self.crop_config.replace(detect_every=detect_every)
         self.window = int(prep["window"]["window"])
         self.fps = float(prep["fps"])
         from .chunking import chunk_starts

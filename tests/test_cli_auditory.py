@@ -49,6 +49,15 @@ def test_lip_demo_tiny(tmp_path, capsys):
     assert "report:" in out and "word accuracy: original" in out
     summary = json.loads((tmp_path / "d" / "demo_summary.json").read_text())
     assert (tmp_path / "d" / "report" / "index.html").is_file() and "recon" in summary
+    assert summary["arch"] == "framesync" and not (tmp_path / "d" / "runs" / "ae").exists()  # no autoencoder stage
+    assert json.loads((tmp_path / "d" / "runs" / "lip" / "config.json").read_text())["arch"] == "framesync"
     mtime = (tmp_path / "d" / "runs" / "lip" / "model.keras").stat().st_mtime_ns
     assert main(args) == 0  # resumes: corpus, prepared data and trained runs are reused
     assert (tmp_path / "d" / "runs" / "lip" / "model.keras").stat().st_mtime_ns == mtime
+
+
+def test_lip_demo_unknown_family_is_one_error_before_any_work(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "d"), "--arch", "tacotron", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "tacotron" in err and "framesync" in err
+    assert not (tmp_path / "d").exists()

@@ -17,6 +17,9 @@ def add_arguments(parser) -> None:
                         '(needs pip install "lip2audspec[distributed]")')
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], default="landmarks",
                         help="mouth cropper: landmarks (dlib, per frame; default), haar (face box on the first frame, as the original code), mask (fixed box per speaker)")
+    parser.add_argument("--detect-every", type=int, default=1, metavar="K",
+                        help="landmarks: run the face detector every K frames and track the face by its landmarks in "
+                             "between (default 1: every frame, as datasets prepared before; 5: ~1.4x faster cropping)")
     parser.add_argument("--preset", choices=["small", "paper"], default="small",
                         help="model preset the dataset is for: sets the crop size (small 48, paper 128) and the window "
                              "(default small, the training scripts' default)")
@@ -60,7 +63,7 @@ def build_config(args):
     if args.config:
         return PrepareConfig.load_json(args.config)
     lip = preset(args.preset).lipnet
-    crop = {"method": args.cropper, "size": args.crop_size or lip.crop_size}
+    crop = {"method": args.cropper, "size": args.crop_size or lip.crop_size, "detect_every": args.detect_every}
     if args.mask_boxes:
         with open(args.mask_boxes) as fh:
             crop["mask_boxes"] = {k: tuple(v) for k, v in json.load(fh).items()}
