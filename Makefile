@@ -13,6 +13,7 @@ $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m lip2audspec.cli.main compile
 	touch $@
 
 venv: $(VENV)/.installed

@@ -61,3 +61,14 @@ def test_lip_demo_unknown_family_is_one_error_before_any_work(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error:" in err and "tacotron" in err and "framesync" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_compile_command_fills_numba_cache(capsys):
+    """``lip2audspec compile`` (run by make after installing) leaves the kernels in numba's on-disk cache."""
+    from pathlib import Path
+
+    assert main(["compile"]) == 0
+    out = capsys.readouterr().out
+    assert "kernels compiled or loaded" in out
+    cache = Path(out.split("numba cache: ")[1].rstrip(")\n"))
+    assert any(cache.glob("*aud2wav_forward*.nbi")) and any(cache.glob("*wav2aud_kernel*.nbi"))

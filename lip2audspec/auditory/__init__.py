@@ -9,7 +9,7 @@ T. Chi, P. Ru, S. A. Shamma): ``wav2aud``, ``aud2wav``, ``aud2wavi`` and the COC
 of Lip2AudSpec (Akbari, Arora, Cao, Mesgarani, ICASSP 2018) at ``[10 10 -2 0]``.
 """
 
-from .aud2wav import Aud2WavResult, aud2wav, aud2wav_many, aud2wavi, unitseq, warm_up
+from .aud2wav import Aud2WavResult, aud2wav, aud2wav_many, aud2wavi, compile_kernels, unitseq, warm_up
 from .filterbank import N_CHANNELS, CochlearFilter, center_frequencies, cochlear_filterbank, frequency_responses, load_cochba
 from .io import load_audio, peak_normalize, read_wav, resample, sample_rate_for_shift, write_wav
 from .params import SUPPORTED_SHIFTS, AuditoryParams
@@ -25,6 +25,7 @@ __all__ = [
     "aud2wav_many",
     "aud2wavi",
     "center_frequencies",
+    "compile_kernels",
     "cochlear_filterbank",
     "cochlear_response",
     "frequency_responses",

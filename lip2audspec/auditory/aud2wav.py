@@ -25,7 +25,8 @@ from . import _kernels
 from .filterbank import center_frequencies
 from .params import AuditoryParams, as_spectrogram
 
-__all__ = ["Aud2WavResult", "aud2wav", "aud2wav_many", "aud2wavi", "default_threads", "unitseq", "warm_up"]
+__all__ = ["Aud2WavResult", "aud2wav", "aud2wav_many", "aud2wavi", "compile_kernels", "default_threads", "unitseq",
+           "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -483,6 +484,13 @@ def aud2wav_many(specs, *, workers: int | None = None, rng=0, **kwargs) -> list[
         return list(ex.map(lambda sr: aud2wav(sr[0], rng=sr[1], threads=1, **kwargs), zip(specs, rngs)))
 
 
+def _run_tiny_aud2wav() -> None:
+    """One aud2wav iteration on a 2-frame spectrogram: compiles (or loads) the kernels every call uses."""
+    spec = np.zeros((2, 128))
+    spec[:, 20] = 1.0
+    aud2wav(spec, n_iter=1, threads=1, frame_ms=10, tc_ms=10, fac=-2)
+
+
 def warm_up(*, background: bool = True):
     """Compile (or load from numba's cache) the aud2wav kernels now, on a tiny spectrogram.
 
@@ -504,10 +512,8 @@ def warm_up(*, background: bool = True):
     """
 
     def work():
-        spec = np.zeros((2, 128))
-        spec[:, 20] = 1.0
         try:
-            aud2wav(spec, n_iter=1, threads=1, frame_ms=10, tc_ms=10, fac=-2)
+            _run_tiny_aud2wav()
         except Exception:  # pragma: no cover - a failure shows again, with its message, in the real call
             log.debug("aud2wav warm-up failed", exc_info=True)
 
@@ -519,3 +525,35 @@ def warm_up(*, background: bool = True):
     thread = threading.Thread(target=work, name="aud2wav-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def compile_kernels() -> dict:
+    """Compile every wav2aud / aud2wav kernel into numba's on-disk cache now, in the foreground.
+
+    A process whose numba cache is empty spends about as much CPU compiling the kernels as everything
+    else of a first ``lip2audspec reconstruct`` (TensorFlow's import included); ``lip2audspec compile``
+    (run by ``make`` after installing) pays that once, so that later processes load the machine code
+    instead. The cache is numba's (``__pycache__`` beside the package, or ``NUMBA_CACHE_DIR``); it is
+    specific to this CPU and numba version, and numba recompiles by itself when either changes.
+
+    Returns
+    -------
+    dict
+        ``seconds`` (wall time of the compile or cache load) and ``cache`` (the cache folder, when numba
+        reports one).
+
+    Examples
+    --------
+    >>> compile_kernels()["seconds"] >= 0                              # doctest: +SKIP
+    True
+    """
+    import time
+
+    from .wav2aud import wav2aud
+
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    wav2aud(rng.standard_normal(1600))
+    _run_tiny_aud2wav()
+    cache = getattr(getattr(_kernels.aud2wav_forward, "_cache", None), "_cache_path", None)
+    return {"seconds": time.perf_counter() - t0, "cache": str(cache) if cache else None}

@@ -19,6 +19,7 @@ from ._runner import add_debug_argument, run_command
 COMMANDS = {
     "audspec": ("audspec", "auditory spectrogram of a wav file (NSL wav2aud)"),
     "invert": ("invert", "waveform from an auditory spectrogram (NSL aud2wav)"),
+    "compile": ("compile", "compile the wav2aud / aud2wav kernels into numba's cache (once, after installing)"),
     "demo": ("demo", "auditory round trip on built-in speech: spectrogram, inversion, plot, wavs"),
     "synth-grid": ("synth_grid", "generate a synthetic GRID-format audio-visual corpus"),
     "prepare": ("prepare", "GRID folder -> mouth crops, auditory targets, HDF5 datasets with splits"),
