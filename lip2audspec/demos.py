@@ -170,10 +170,13 @@ def synthetic_dataset(work, *, speakers: int = 4, utterances: int = 80, cropper:
 #: epochs) the frame-synchronous head read 25.5 % of the held-out words against the window network's 15.6 %
 #: and needs no autoencoder stage (README, "Whole-clip families")
 DEMO_ARCH = "framesync"
+#: default lip network epochs of the demo per family (others: the whole-clip default)
+DEMO_LIP_EPOCHS = {"lip2audspec": 30}
+DEMO_SEQUENCE_EPOCHS = 15
 
 
 def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0, workers: int = 2, ae_epochs: int = 30,
-             lip_epochs: int = 30, eval_clips_per_speaker: int = 8, n_iter: int = 20, cropper: str = "haar",
+             lip_epochs: int | None = None, eval_clips_per_speaker: int = 8, n_iter: int = 20, cropper: str = "haar",
              arch: str = DEMO_ARCH, progress: bool = True) -> dict:
     """The whole pipeline on a synthetic corpus, resumable stage by stage.
 
@@ -184,7 +187,9 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
     spectrograms and audio players in ``report/index.html``).
 
     ``arch``: the lip network family (``train_main --arch``). Default :data:`DEMO_ARCH`, the family that
-    measured best at the demo's budget (README, "Whole-clip families").
+    measured best at the demo's budget (README, "Whole-clip families"). ``lip_epochs``: default
+    :data:`DEMO_LIP_EPOCHS` of the family (the window network's 30 follow 30 autoencoder epochs; a
+    whole-clip family's epoch costs more, and its budget keeps the demo within about 15 minutes on 2 cores).
 
     ``seed`` drives every random choice: the corpus, the split, training, and aud2wav's restarts in the
     evaluation (recorded in ``report/report.json`` and ``demo_summary.json``).
@@ -204,6 +209,8 @@ def lip_demo(out_dir, *, speakers: int = 4, utterances: int = 80, seed: int = 0,
 
     if arch != WINDOW_ARCH:
         family(arch)  # an unknown family: one error listing them, before any work
+    if lip_epochs is None:
+        lip_epochs = DEMO_LIP_EPOCHS.get(arch, DEMO_SEQUENCE_EPOCHS)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     times = {}

@@ -8,6 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# The command-line tools turn TensorFlow's oneDNN kernels on unless this is set (lip2audspec.cli._runner); the
+# suite keeps one setting for itself and every subprocess it starts, so fresh-process reload checks compare
+# like with like. Off (TensorFlow's own default in this build) unless the caller chose.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
 ROOT = Path(__file__).resolve().parents[1]
 NSL_REF = Path(os.environ.get("LIP2AUDSPEC_NSL_REFERENCE", ROOT.parent / "shared" / "nsl_reference"))
 

@@ -217,3 +217,20 @@ def test_train_main_help_names_every_family():
     from lip2audspec.models.families import ARCHS
 
     assert [a for a in ARCHS if a in ARCH_HELP] == list(ARCHS)
+
+
+def test_commands_turn_on_onednn_unless_the_user_set_it(monkeypatch):
+    """TensorFlow's oneDNN CPU kernels (2-3x faster training here) are on for the command-line tools; a user's
+    TF_ENABLE_ONEDNN_OPTS is left as it is."""
+    from argparse import Namespace
+
+    from lip2audspec.cli._runner import ONEDNN_ENV
+
+    monkeypatch.delenv(ONEDNN_ENV, raising=False)
+    seen = {}
+    assert run_command("x", lambda a: seen.setdefault("v", os.environ.get(ONEDNN_ENV)) and 0, Namespace(debug=True)) == 0
+    assert seen["v"] == "1"
+    monkeypatch.setenv(ONEDNN_ENV, "0")
+    seen.clear()
+    run_command("x", lambda a: seen.setdefault("v", os.environ.get(ONEDNN_ENV)) and 0, Namespace(debug=True))
+    assert seen["v"] == "0"

@@ -17,7 +17,8 @@ def add_arguments(parser) -> None:
                         help="lip network family (as train_main --arch; default framesync, the best measured at this "
                              "budget; lip2audspec: the window network with its autoencoder)")
     parser.add_argument("--ae-epochs", type=int, default=30, help="autoencoder epochs (--arch lip2audspec only)")
-    parser.add_argument("--lip-epochs", type=int, default=30)
+    parser.add_argument("--lip-epochs", type=int, default=None,
+                        help="lip network epochs (default 15 for a whole-clip family, 30 for lip2audspec)")
     parser.add_argument("--eval-clips", type=int, default=8, help="held-out clips per speaker to evaluate (default 8)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0,
