@@ -36,6 +36,8 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=20)
     ap.add_argument("--detect-every", type=int, default=None,
                     help="landmark cropper: face detector every K frames (default: the model's setting)")
+    ap.add_argument("--landmark-step", type=int, default=None,
+                    help="landmark cropper: landmarks on every K-th frame (default: the model's setting)")
     args = ap.parse_args(argv)
     from lip2audspec.auditory import read_wav
     from lip2audspec.batch import reconstruct_batch
@@ -43,9 +45,10 @@ def main(argv=None):
 
     ids = json.loads(Path(args.split).read_text())["test"][: args.clips]
     videos = [Path(args.grid) / "s1" / f"{i}.mpg" for i in ids]
-    rec = reconstructor_for(args.model, n_iter=args.iterations, detect_every=args.detect_every)
+    rec = reconstructor_for(args.model, n_iter=args.iterations, detect_every=args.detect_every,
+                            landmark_step=args.landmark_step)
     print(f"{len(videos)} real s1 test clips, model {args.model} ({rec.crop_config.method} crops, detect_every "
-          f"{rec.crop_config.detect_every}), {args.iterations} aud2wav iterations; "
+          f"{rec.crop_config.detect_every}, landmark_step {rec.crop_config.landmark_step}), {args.iterations} aud2wav iterations; "
           f"load average before: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -128,6 +128,8 @@ def main(argv=None) -> int:
     ap.add_argument("--detect-every", type=int, nargs="+", default=[1], metavar="K",
                     help="landmarks: face detector every K frames, landmarks tracking in between (default 1; "
                          "several values: one landmarks run each, e.g. 1 5)")
+    ap.add_argument("--landmark-step", type=int, default=1, metavar="K",
+                    help="landmarks: shape predictor on every K-th frame, box interpolated (default 1)")
     ap.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     ap.add_argument("--scheduler", help="also run through this Dask scheduler (local:2, tcp://host:8786) and compare")
     ap.add_argument("--no-local", action="store_true", help="only the --scheduler run")
@@ -158,8 +160,9 @@ def main(argv=None) -> int:
         print(f"corpus {corpus}, speakers {' '.join(speakers)}, crops {args.crop_size} px, {os.cpu_count()} CPUs\n")
         variants = [(c, k) for c in args.cropper for k in (args.detect_every if c == "landmarks" else [1])]
         for cropper, every in variants:
-            cfg = PrepareConfig(crop=CropConfig(method=cropper, size=args.crop_size, detect_every=every))
-            name = cropper if every == 1 else f"{cropper}_every{every}"
+            step = args.landmark_step if cropper == "landmarks" else 1
+            cfg = PrepareConfig(crop=CropConfig(method=cropper, size=args.crop_size, detect_every=every, landmark_step=step))
+            name = cropper + (f"_every{every}" if every != 1 else "") + (f"_step{step}" if step != 1 else "")
             runs = {}
             for i, (label, scheduler) in enumerate(modes):
                 runs[label] = run_one(corpus, root / f"{name}_{i}", speakers=speakers, config=cfg,

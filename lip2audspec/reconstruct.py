@@ -219,9 +219,10 @@ class Reconstructor:
         Override the cropper (crops of another size than the model's are resized, as in training).
     crop_method : {"mask", "haar", "landmarks"}, optional
         Keep the run's crop settings but use another cropper (its mask boxes are dropped).
-    detect_every : int, optional
+    detect_every, landmark_step : int, optional
         Override the landmark cropper's ``CropConfig.detect_every`` (face detector every k frames, the
-        face tracked by its landmarks in between; default: the run's, 1 for runs made before the option).
+        face tracked by its landmarks in between) and ``CropConfig.landmark_step`` (landmarks on every
+        k-th frame, the mouth box interpolated between); default: the run's, 1 for runs made before.
     seed : int
         Non-negative seed of aud2wav's random restarts (default 0); each clip draws from a generator
         derived from ``(seed, "recon", key)`` (see :meth:`from_crops`), recorded in :class:`Reconstruction`.
@@ -257,7 +258,7 @@ class Reconstructor:
                  crop_method: str | None = None, seed: int = 0, stats=None, chunk: int | None = None,
                  overlap: int = DEFAULT_OVERLAP, audio_chunk: int = DEFAULT_CHUNK_FRAMES,
                  audio_overlap: int = DEFAULT_OVERLAP_FRAMES, track: TrackConfig | None = None, hop: int = 1,
-                 detect_every: int | None = None):
+                 detect_every: int | None = None, landmark_step: int | None = None):
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
@@ -278,11 +279,13 @@ class Reconstructor:
         self.target_config = TargetConfig.from_dict(prep["target"])
         self.crop_config = crop or CropConfig.from_dict(prep["crop"])
         if crop_method is not None:
+            keep = crop_method == "landmarks"
             self.crop_config = self.crop_config.replace(
-                method=crop_method, mask_boxes=None,
-                detect_every=self.crop_config.detect_every if crop_method == "landmarks" else 1)
-        if detect_every is not None:
-            self.crop_config = self.crop_config.replace(detect_every=detect_every)
+                method=crop_method, mask_boxes=None, detect_every=self.crop_config.detect_every if keep else 1,
+                landmark_step=self.crop_config.landmark_step if keep else 1)
+        speedups = {k: v for k, v in (("detect_every", detect_every), ("landmark_step", landmark_step)) if v is not None}
+        if speedups:
+            self.crop_config = self.crop_config.replace(**speedups)
         self.window = int(prep["window"]["window"])
         self.fps = float(prep["fps"])
         from .chunking import chunk_starts

@@ -226,7 +226,8 @@ def test_config_roundtrip_and_defaults():
     {"smooth_frames": 0}, {"mask_boxes": {"s1": (10, 10, 5, 20)}}, {"mask_boxes": [(0, 0, 1, 1)]},
     {"mask_boxes": {"s1": (0, 0, 1)}}, {"haar_mouth": (0.5, 0.8)}, {"haar_mouth": (0.5, 0.8, 0)},
     {"detect_width": 5}, {"min_frames": 0}, {"landmark_model": 3}, {"detect_every": 0}, {"detect_every": 51},
-    {"detect_every": 2.0}, {"method": "haar", "detect_every": 5},
+    {"detect_every": 2.0}, {"method": "haar", "detect_every": 5}, {"landmark_step": 0}, {"landmark_step": 11},
+    {"method": "mask", "landmark_step": 2},
 ])
 def test_config_validation(kwargs):
     with pytest.raises(ParameterError):
@@ -299,3 +300,53 @@ def test_landmarks_detect_every_keeps_tracking_through_missed_detections(clips):
     assert np.flatnonzero(~mc.detected).tolist() == [10]
     assert np.isfinite(mc.boxes).all()
     assert_mouth_kept(mc, truth, "landmarks", "detect_every=5, blank frame 10")
+
+
+def test_landmarks_on_every_third_frame_interpolate_the_box(clips, monkeypatch):
+    """landmark_step=3 (with detect_every=5): the shape predictor runs on 26 of 75 frames (every third and
+    the last), the boxes stay within 5 % of the crop side of the per-frame ones and still hold the true mouth;
+    frames between samples count as detected when the samples around them are."""
+    import dlib
+
+    every = make_cropper(CropConfig(method="landmarks", size=48))
+    fast = make_cropper(CropConfig(method="landmarks", size=48, detect_every=5, landmark_step=3))
+    _, pred = fast._models()
+    calls = []
+
+    class CountingPredictor:
+        def __call__(self, img, rect):
+            calls.append(1)
+            return pred(img, rect)
+
+    for spk, utt, video, truth in clips[:2]:
+        ref = every.crop(video)
+        monkeypatch.setattr(LandmarkCropper, "_models", lambda self: (dlib.get_frontal_face_detector(), CountingPredictor()))
+        calls.clear()
+        mc = fast.crop(video)
+        monkeypatch.undo()
+        assert len(calls) == 26, f"{spk}/{utt}: {len(calls)} shape predictor calls"
+        assert mc.detected.all() and mc.crops.shape == ref.crops.shape
+        side = ref.boxes[:, 2] - ref.boxes[:, 0]
+        assert (np.abs(mc.boxes - ref.boxes).max(axis=1) / side).max() <= 0.05
+        assert_mouth_kept(mc, truth, "landmarks", f"landmark_step=3 {spk}/{utt}")
+    # a missed sample: its frame and the frames up to the next samples on both sides are not detected
+    frames = clips[0][2].frames.copy()
+    frames[30] = 128
+    mc = crop_mouths(frames, CropConfig(method="landmarks", landmark_step=3))
+    assert np.flatnonzero(~mc.detected).tolist() == [28, 29, 30, 31, 32]
+    assert np.isfinite(mc.boxes).all()
+
+
+def test_prepare_command_passes_the_landmark_speedups_to_the_config():
+    import argparse
+
+    from lip2audspec.cli import prepare as prepare_cli
+
+    parser = argparse.ArgumentParser()
+    prepare_cli.add_arguments(parser)
+    cfg = prepare_cli.build_config(parser.parse_args(["grid", "-o", "out", "--detect-every", "5", "--landmark-step", "3"]))
+    assert (cfg.crop.method, cfg.crop.detect_every, cfg.crop.landmark_step) == ("landmarks", 5, 3)
+    default = prepare_cli.build_config(parser.parse_args(["grid", "-o", "out"]))
+    assert (default.crop.detect_every, default.crop.landmark_step) == (1, 1)  # as datasets prepared before
+    with pytest.raises(ParameterError, match="landmark_step applies to the 'landmarks' cropper only"):
+        prepare_cli.build_config(parser.parse_args(["grid", "-o", "out", "--cropper", "haar", "--landmark-step", "2"]))

@@ -90,7 +90,7 @@ def test_crop_method_override(tiny_runs):
     rec = Reconstructor(tiny_runs["lip"], n_iter=1, crop_method="landmarks")
     assert rec.crop_config.method == "landmarks" and rec.crop_config.size == 48 and rec.crop_config.mask_boxes is None
     assert rec.crop_config.detect_every == 1  # a run prepared before the option: detect on every frame
-    fast = Reconstructor(tiny_runs["lip"], n_iter=1, crop_method="landmarks", detect_every=5)
-    assert fast.crop_config.detect_every == 5 and fast.crop_config.size == 48
+    fast = Reconstructor(tiny_runs["lip"], n_iter=1, crop_method="landmarks", detect_every=5, landmark_step=3)
+    assert (fast.crop_config.detect_every, fast.crop_config.landmark_step, fast.crop_config.size) == (5, 3, 48)
     with pytest.raises(ParameterError, match="detect_every"):
         Reconstructor(tiny_runs["lip"], n_iter=1, crop_method="haar", detect_every=5)

@@ -24,7 +24,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], help="override the run's mouth cropper")
     parser.add_argument("--detect-every", type=int, metavar="K",
                         help="landmark cropper: face detector every K frames, tracked by the landmarks in between "
-                             "(default: the run's; 5 crops ~1.4x faster)")
+                             "(default: the run's)")
+    parser.add_argument("--landmark-step", type=int, metavar="K",
+                        help="landmark cropper: landmarks on every K-th frame, the mouth box interpolated in between "
+                             "(default: the run's; --detect-every 5 --landmark-step 3 crops ~3x faster)")
     parser.add_argument("--plot", help="also save the predicted spectrogram (png); with --batch: a folder")
     parser.add_argument("--chunk", type=int, help="video frames per chunk on long videos (default: the training clip length)")
     parser.add_argument("--overlap", type=int, default=24, help="video frames shared by consecutive chunks (default 24)")
@@ -45,7 +48,8 @@ def run(args) -> int:
     from ..pretrained import reconstructor_for
 
     rec = reconstructor_for(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
-                            crop_method=args.cropper, detect_every=args.detect_every, seed=args.seed, chunk=args.chunk,
+                            crop_method=args.cropper, detect_every=args.detect_every,
+                            landmark_step=args.landmark_step, seed=args.seed, chunk=args.chunk,
                             overlap=args.overlap, hop=args.hop)
     if args.video:
         _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None, progress=not args.quiet)

@@ -25,7 +25,7 @@ replication where they stick out, and resized to ``size`` x ``size`` with ``cv2.
 Public API
 ----------
 CropConfig(method, size, scale, smooth_frames, mask_boxes, haar_mouth, detect_width, min_frames, landmark_model,
-           detect_every)
+           detect_every, landmark_step)
 crop_mouths(frames, config=None, *, speaker=None, source=None) -> MouthCrops
 make_cropper(config) -> MaskCropper | HaarCropper | LandmarkCropper   (reusable across clips)
 estimate_mask_box(video_paths, *, config=None, max_clips=5, frame_step=5) -> (x0, y0, x1, y1)
@@ -122,6 +122,11 @@ class CropConfig(Config):
         first face; on the frames in between the shape predictor starts from the last detected face box
         moved by the landmarks' motion since (detect once, track). 1 (default): detect on every frame, the
         behaviour of datasets prepared before this option. Detection is about 40 % of the cropper's time.
+    landmark_step : int
+        ``landmarks`` only (1..10): run the detector / shape predictor on every ``landmark_step``-th frame
+        (and the last) and interpolate the mouth centre and width in between, as for missed detections,
+        before the smoothing; the crops are still cut from every frame. 1 (default): every frame. The
+        shape predictor is about half of the cropper's time.
     """
 
     method: str = "landmarks"
@@ -134,6 +139,7 @@ class CropConfig(Config):
     min_frames: int = 1
     landmark_model: str | None = None
     detect_every: int = 1
+    landmark_step: int = 1
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -148,9 +154,12 @@ class CropConfig(Config):
             raise ParameterError(f"detect_width must be an integer in [20, 400] (pixels), got {self.detect_width!r}")
         if not _is_int(self.detect_every) or not 1 <= self.detect_every <= 50:
             raise ParameterError(f"detect_every must be an integer in [1, 50] (frames), got {self.detect_every!r}")
-        if self.detect_every != 1 and self.method != "landmarks":
-            raise ParameterError(f"detect_every applies to the 'landmarks' cropper only, got {self.detect_every} with "
-                                 f"{self.method!r} (the 'haar' cropper detects once per clip already)")
+        if not _is_int(self.landmark_step) or not 1 <= self.landmark_step <= 10:
+            raise ParameterError(f"landmark_step must be an integer in [1, 10] (frames), got {self.landmark_step!r}")
+        for name in ("detect_every", "landmark_step"):
+            if getattr(self, name) != 1 and self.method != "landmarks":
+                raise ParameterError(f"{name} applies to the 'landmarks' cropper only, got {getattr(self, name)} with "
+                                     f"{self.method!r} (the 'haar' cropper detects once per clip already)")
         if not _is_int(self.min_frames) or self.min_frames < 1:
             raise ParameterError(f"min_frames must be an integer >= 1, got {self.min_frames!r}")
         try:
@@ -172,6 +181,7 @@ class CropConfig(Config):
         object.__setattr__(self, "size", int(self.size))
         object.__setattr__(self, "scale", float(self.scale))
         object.__setattr__(self, "detect_every", int(self.detect_every))
+        object.__setattr__(self, "landmark_step", int(self.landmark_step))
 
 
 
@@ -472,7 +482,8 @@ class LandmarkCropper(MouthCropper):
     on every k-th frame counted from the first face (forward and backward); on the others the predictor
     starts from the last detected box shifted by the mean motion of the 68 landmarks since that detection,
     a detection frame without a face is a gap (interpolated, ``detected`` False) and the frames after it
-    keep following the last detected box. Until the first face is found, whole frames are searched
+    keep following the last detected box. With ``config.landmark_step`` = k > 1 all of this runs on every k-th frame (and
+    the last) only; the mouth centre and width of the frames between are interpolated before smoothing. Until the first face is found, whole frames are searched
     at up to 480 px (and, if no frame has a face, 8 frames again at twice that scale for small faces); frames
     before the first face are then searched again, backwards, at the face-based scale.
     """
@@ -518,33 +529,43 @@ class LandmarkCropper(MouthCropper):
         Returns
         -------
         points : ndarray, float64, shape (T, 20, 2)
-            Landmarks 48..67 (x, y); NaN where no face was found.
+            Landmarks 48..67 (x, y); NaN where no face was found (and on the frames between
+            ``landmark_step`` samples).
         faces : ndarray, float64, shape (T, 4)
             Face rectangle (left, top, right, bottom); NaN where none.
         """
+        return self._landmarks(gray)[:2]
+
+    def _landmarks(self, gray: np.ndarray) -> tuple:
+        """:meth:`landmarks` and the frames it looked at, ``sampled`` (T,) bool."""
         import dlib
 
         det, pred = self._models()
         T, H, W = gray.shape
         pts = np.full((T, len(MOUTH_POINTS), 2), np.nan)
         faces = np.full((T, 4), np.nan)
+        sampled = np.zeros(T, bool)
         t0, face = self._first_face(det, gray)
         if t0 is None:
-            return pts, faces
+            sampled[:] = True
+            return pts, faces, sampled
         s = float(np.clip(self.config.detect_width / max(face[2] - face[0], 1.0), 0.05, 4.0))
         # forward from the first face, then backward over the frames before it (searched there only at the
-        # first-search scale, which may have been too small)
-        every = self.config.detect_every
-        for order in (range(t0, T), range(t0 - 1, -1, -1)):
+        # first-search scale, which may have been too small); every `step`-th frame and the clip's ends
+        every, step = self.config.detect_every, self.config.landmark_step
+        forward = list(range(t0, T, step)) + ([T - 1] if (T - 1 - t0) % step else [])
+        backward = list(range(t0 - step, -1, -step)) + ([0] if t0 % step else [])
+        for order in (forward, backward):
             prev = face
             anchor = None  # (detected box, landmark centroid on its frame, latest centroid): the tracked box
-            for t in order:
+            for n, t in enumerate(order):
+                sampled[t] = True
                 g = gray[t]
                 f = face if t == t0 else None
                 tracked = None
                 if anchor is not None:
                     tracked = anchor[0] + np.tile(anchor[2] - anchor[1], 2)
-                    if abs(t - t0) % every:
+                    if n % every:
                         f = tracked  # between detections: follow the landmarks
                 if f is None:  # region around the previous face
                     fw, fh = prev[2] - prev[0], prev[3] - prev[1]
@@ -570,10 +591,10 @@ class LandmarkCropper(MouthCropper):
                     pts[t] = [(shape.part(i).x, shape.part(i).y) for i in MOUTH_POINTS]
                 faces[t] = f
                 prev = f
-        return pts, faces
+        return pts, faces, sampled
 
     def locate(self, gray, *, speaker=None, source=None):
-        pts, _ = self.landmarks(gray)
+        pts, _, sampled = self._landmarks(gray)
         ok = np.isfinite(pts[:, 0, 0])
         if not ok.any():
             raise DataError(f"no face found in {source or 'the input'} (dlib face detector, {gray.shape[0]} frames tried)")
@@ -586,9 +607,17 @@ class LandmarkCropper(MouthCropper):
         cx = _fill_and_smooth(c[:, 0], ok, n_win)
         cy = _fill_and_smooth(c[:, 1], ok, n_win)
         side = self.config.scale * _fill_and_smooth(width, ok, SIZE_WINDOW, median_only=True)
-        if not ok.all():
-            log.debug("%s: no face in %d of %d frames (interpolated)", source, int((~ok).sum()), T)
-        return _square(cx, cy, side), ok
+        detected = ok
+        if not sampled.all():  # a frame between samples counts as detected when the samples around it are
+            t = np.arange(T)
+            ts = t[sampled]
+            before = ts[np.clip(np.searchsorted(ts, t, side="right") - 1, 0, len(ts) - 1)]
+            after = ts[np.clip(np.searchsorted(ts, t, side="left"), 0, len(ts) - 1)]
+            detected = np.where(sampled, ok, ok[before] & ok[after])
+        if not (ok | ~sampled).all():
+            log.debug("%s: no face in %d of %d frames looked at (interpolated)", source, int((sampled & ~ok).sum()),
+                      int(sampled.sum()))
+        return _square(cx, cy, side), detected
 
 
 _CROPPERS = {"mask": MaskCropper, "haar": HaarCropper, "landmarks": LandmarkCropper}
