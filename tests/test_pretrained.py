@@ -72,7 +72,7 @@ def test_bundle_layout_and_card(models_root, tiny_runs):
     with pytest.raises(ParameterError, match="computes"):
         pretrained.make_bundle("x", lip_run=tiny_runs["lip"], autoencoder_run=tiny_runs["ae"], out_dir=models_root,
                                card={**CARD, "files": {}}, card_markdown=MARKDOWN)
-    with pytest.raises(ParameterError, match="not a lipnet run"):
+    with pytest.raises(ParameterError, match="not a lip network run"):
         pretrained.make_bundle("x", lip_run=tiny_runs["ae"], autoencoder_run=tiny_runs["ae"], out_dir=models_root,
                                card=CARD, card_markdown=MARKDOWN)
     with pytest.raises(ParameterError, match="bundle name"):

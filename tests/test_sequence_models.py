@@ -187,6 +187,21 @@ def test_train_main_arch_resume_init_reconstruct(tiny_runs, tmp_path):
         crops = ds.array("crops", 0)
     out = rec.from_crops(crops, key="tiny")
     assert out.target.shape == (4 * len(crops), 128) and out.audio.ndim == 1 and np.isfinite(out.audio).all()
+    # a bundled model of a spectrogram-predicting family: no ae/ folder, same audio as the run
+    from lip2audspec import pretrained
+
+    card = {"description": "tiny framesync"}
+    folder = pretrained.make_bundle("fs", lip_run=run, autoencoder_run=None, out_dir=tmp_path / "models", card=card,
+                                    card_markdown="# fs\n")
+    assert not (folder / "ae").exists() and json.loads((folder / "lip" / "config.json").read_text())["autoencoder_run"] is None
+    model = pretrained.load("fs", root=tmp_path / "models")
+    assert model.info["runs"] == ["lip"] and model.autoencoder_run is None
+    with pytest.raises(ParameterError, match="no autoencoder"):
+        model.autoencoder
+    np.testing.assert_array_equal(model.reconstructor(n_iter=1).from_crops(crops, key="tiny").audio, out.audio)
+    with pytest.raises(ParameterError, match="needs no autoencoder_run"):
+        pretrained.make_bundle("fs2", lip_run=run, autoencoder_run=tiny_runs["ae"], out_dir=tmp_path / "models",
+                               card=card, card_markdown="# fs\n")
 
 
 @pytest.mark.parametrize("arch", ["lip2wav", "lipsound2"])

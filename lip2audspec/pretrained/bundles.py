@@ -6,7 +6,8 @@ A bundle is a folder ``<root>/<name>/``::
     card.json         the same, machine-readable, with the SHA-256 of every file below
     crop_stats.json   reference statistics of the training crops (out-of-distribution check), optional
     lip/              the lip network run, trimmed: config.json (autoencoder_run = "../ae") + best.keras
-    ae/               the autoencoder run, trimmed: config.json + best.keras
+    ae/               the autoencoder run, trimmed: config.json + best.keras (absent for a whole-clip family
+                      that predicts the spectrogram itself, e.g. ``train_main --arch framesync``)
 
 ``<root>`` is ``lip2audspec/pretrained/models/`` unless the environment variable
 ``LIP2AUDSPEC_PRETRAINED_DIR`` (or a ``root=`` argument) names another folder. Bundles are made from
@@ -43,7 +44,7 @@ LICENCE = "GRID corpus (Cooke et al. 2006), CC BY 4.0"
 RUNS = {"lip": "lip", "autoencoder": "ae"}
 RUN_FILES = (RunDir.CONFIG, RunDir.BEST)
 #: what make_bundle fills in itself; a card passed to it must not set these
-_COMPUTED = ("name", "files", "lip2audspec_version", "config_summary")
+_COMPUTED = ("name", "files", "lip2audspec_version", "config_summary", "runs")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 
@@ -121,7 +122,8 @@ def _sha256(p: Path) -> str:
 def _verify(folder: Path, doc: dict) -> None:
     """Check every file listed in the card (and the weight files, which must be listed) against its hash."""
     files = doc["files"]
-    runs = ("sync",) if doc.get("kind") == "syncnet" else RUNS.values()  # a lip-sync expert (sync_bundle.py)
+    # a lip-sync expert (sync_bundle.py) has one run; a spectrogram-target family no autoencoder ("runs")
+    runs = ("sync",) if doc.get("kind") == "syncnet" else doc.get("runs") or RUNS.values()
     needed = {f"{d}/{RunDir.BEST}" for d in runs}
     for rel in sorted(needed | set(files)):
         p = folder / rel
@@ -163,8 +165,10 @@ class Pretrained:
         return self.path / RUNS["lip"]
 
     @property
-    def autoencoder_run(self) -> Path:
-        return self.path / RUNS["autoencoder"]
+    def autoencoder_run(self) -> Path | None:
+        """The autoencoder run folder, or None for a family that predicts the spectrogram itself."""
+        p = self.path / RUNS["autoencoder"]
+        return p if p.is_dir() else None
 
     @property
     def stats(self) -> Path | None:
@@ -174,6 +178,8 @@ class Pretrained:
         return p if p.is_file() else None
 
     def _model(self, which: str):
+        if which == "autoencoder" and self.autoencoder_run is None:
+            raise ParameterError(f"{self.name!r} predicts the auditory spectrogram itself: it has no autoencoder")
         if which not in self._models:
             self._models[which] = RunDir(self.path / RUNS[which]).load_model("best")
         return self._models[which]
@@ -199,7 +205,8 @@ class Pretrained:
         if self.info.get("kind") == "syncnet":
             raise ParameterError(f"{self.name!r} is a lip-sync expert (SyncNet), not a lip-to-speech model; use it "
                                  f"with `lip2audspec sync -m {self.name}` or lip2audspec.sync.SyncExpert.load")
-        kwargs.setdefault("autoencoder_run", self.autoencoder_run)
+        if self.autoencoder_run is not None:
+            kwargs.setdefault("autoencoder_run", self.autoencoder_run)
         kwargs.setdefault("stats", self.stats)
         return Reconstructor(self.lip_run, **kwargs)
 
@@ -325,7 +332,8 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     name : str
         Letters, digits, ``.``, ``_``, ``-`` (e.g. ``grid-s1``).
     lip_run, autoencoder_run : str or Path
-        Run folders of ``train_main`` and ``train_autoencoder``.
+        Run folders of ``train_main`` (any ``--arch``) and ``train_autoencoder``; ``autoencoder_run=None``
+        for a family that predicts the spectrogram itself (``target="spec"``, e.g. ``framesync``).
     out_dir : str or Path
         The folder of bundles (``lip2audspec/pretrained/models`` to ship it with the package).
     card : dict
@@ -355,25 +363,41 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     clash = sorted(set(card) & set(_COMPUTED))
     if clash:
         raise ParameterError(f"card must not set {clash}: make_bundle computes them")
-    runs = {"lip": RunDir(lip_run), "autoencoder": RunDir(autoencoder_run)}
-    configs = {k: r.config() for k, r in runs.items()}
-    for key, kind in (("lip", "lipnet"), ("autoencoder", "autoencoder")):
-        if configs[key].get("kind") != kind:
-            raise ParameterError(f"{runs[key].path} is a {configs[key].get('kind')} run, not a {kind} run")
-        runs[key].model_path(which)  # raises if the run has no such model (or which is wrong)
+    from ..models.families import family_of_kind
+
+    runs = {"lip": RunDir(lip_run)}
+    configs = {"lip": runs["lip"].config()}
+    lip_kind = configs["lip"].get("kind")
+    if lip_kind != "lipnet" and family_of_kind(lip_kind) is None:
+        raise ParameterError(f"{runs['lip'].path} is a {lip_kind} run, not a lip network run (train_main)")
+    needs_ae = lip_kind == "lipnet" or (configs["lip"].get("model") or {}).get("target") == "bottleneck"
+    if needs_ae and autoencoder_run is None:
+        raise ParameterError(f"{runs['lip'].path} predicts autoencoder codes: pass its autoencoder_run")
+    if not needs_ae and autoencoder_run is not None:
+        raise ParameterError(f"{runs['lip'].path} predicts the spectrogram itself: it needs no autoencoder_run")
+    if needs_ae:
+        runs["autoencoder"] = RunDir(autoencoder_run)
+        configs["autoencoder"] = runs["autoencoder"].config()
+        if configs["autoencoder"].get("kind") != "autoencoder":
+            raise ParameterError(f"{runs['autoencoder'].path} is a {configs['autoencoder'].get('kind')} run, "
+                                 "not an autoencoder run")
+    for run in runs.values():
+        run.model_path(which)  # raises if the run has no such model (or which is wrong)
     with _assembling(out_dir, name, overwrite=overwrite) as (tmp, dest):
-        for key, sub in RUNS.items():
+        for key in runs:
+            sub = RUNS[key]
             (tmp / sub).mkdir()
             # inference weights only: the optimiser state of a run's checkpoint would triple the size
             runs[key].load_model(which).save(tmp / sub / RunDir.BEST)
             cfg = dict(configs[key])
             if key == "lip":
-                cfg["autoencoder_run"] = f"../{RUNS['autoencoder']}"
+                cfg["autoencoder_run"] = f"../{RUNS['autoencoder']}" if needs_ae else None
             write_json_atomic(tmp / sub / RunDir.CONFIG, cfg)
         if dataset is not None:
             size = (configs["lip"].get("model") or {}).get("crop_size")
             write_json_atomic(tmp / STATS_FILE, dataset_crop_statistics(dataset, split=split, size=size))
         doc = {"name": name, **card, "licence": card.get("licence", LICENCE), "lip2audspec_version": __version__,
-               "config_summary": _config_summary(configs["lip"], configs["autoencoder"])}
+               "runs": [RUNS[k] for k in runs],
+               "config_summary": _config_summary(configs["lip"], configs.get("autoencoder") or {})}
         _finish_bundle(tmp, dest, doc, card_markdown)
     return dest
