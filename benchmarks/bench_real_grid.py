@@ -240,6 +240,17 @@ def _figure(out, runs, args, plt):
     save_figure(fig, out / "real_grid_s1.png")
 
 
+def fixture_check(name: str, *, root, split_file, n_iter: int, seed: int) -> dict:
+    """The bundled model's ``fixture_check`` on the test-split clips of the real s1 fixture in ../shared (the
+    package's tests reproduce it; also used by bundle_sequence_model.py)."""
+    from lip2audspec.evaluation.spectral import bundle_fixture_check
+
+    fixture = ROOT.parent / "shared" / "real_grid" / "s1_fixture" / "s1"
+    test_ids = set(json.loads(Path(split_file).read_text())["test"])
+    videos = sorted(v for v in fixture.glob("*.mpg") if v.stem in test_ids)
+    return bundle_fixture_check(name, videos, root=root, n_iter=n_iter, seed=seed)
+
+
 def _bundle(args, out, runs, summary, doc, *, final: bool):
     from lip2audspec.pretrained.bundles import make_bundle
 
@@ -312,18 +323,9 @@ toolbox (Chi, Ru, Shamma) for the auditory spectrogram.
     bundle()
     # the shipped weights' own figures on the test-split clips of the fixture in ../shared (the package's
     # test of the bundle reproduces them), then the bundle again with them in its card (same weights)
-    from lip2audspec import pretrained
-    from lip2audspec.evaluation.spectral import score_videos
-
-    fixture = ROOT.parent / "shared" / "real_grid" / "s1_fixture" / "s1"
-    test_ids = set(json.loads(Path(args.split_file).read_text())["test"])
-    videos = sorted(v for v in fixture.glob("*.mpg") if v.stem in test_ids)
-    rec = pretrained.load(args.bundle, root=args.bundle_dir).reconstructor(n_iter=args.iterations, seed=args.seed)
-    fx = score_videos(rec, videos)
-    card["fixture_check"] = {"clips": [v.stem for v in videos], "corr2d": fx["corr2d"], "stoi": fx["stoi"],
-                             "per_clip": fx["per_clip"], "iterations": args.iterations, "seed": args.seed,
-                             "tolerance": {"corr2d": 0.005, "stoi": 0.02}}
-    print(f"  fixture test clips ({len(videos)}): Corr2D {fx['corr2d']:.3f}, STOI {fx['stoi']:.3f}")
+    fx = card["fixture_check"] = fixture_check(args.bundle, root=args.bundle_dir, split_file=args.split_file,
+                                               n_iter=args.iterations, seed=args.seed)
+    print(f"  fixture test clips ({len(fx['clips'])}): Corr2D {fx['corr2d']:.3f}, STOI {fx['stoi']:.3f}")
     dest = bundle()
     _stage(f"bundled {dest}")
 

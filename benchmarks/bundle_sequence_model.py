@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_real_grid import fixture_check  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -36,7 +38,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from lip2audspec import pretrained
-    from lip2audspec.evaluation.spectral import score_videos
     from lip2audspec.training import RunDir
 
     run = RunDir(args.run)
@@ -106,16 +107,10 @@ the auditory spectrogram.
                                       card_markdown=md, dataset=args.data, split="seen/train", overwrite=True)
 
     bundle()
-    fixture = ROOT.parent / "shared" / "real_grid" / "s1_fixture" / "s1"
-    test_ids = set(json.loads(Path(args.split_file).read_text())["test"])
-    videos = sorted(v for v in fixture.glob("*.mpg") if v.stem in test_ids)
-    rec = pretrained.load(args.name, root=args.out).reconstructor(n_iter=args.iterations, seed=args.seed)
-    fx = score_videos(rec, videos)
-    card["fixture_check"] = {"clips": [v.stem for v in videos], "corr2d": fx["corr2d"], "stoi": fx["stoi"],
-                             "per_clip": fx["per_clip"], "iterations": args.iterations, "seed": args.seed,
-                             "tolerance": {"corr2d": 0.005, "stoi": 0.02}}
+    fx = card["fixture_check"] = fixture_check(args.name, root=args.out, split_file=args.split_file,
+                                               n_iter=args.iterations, seed=args.seed)
     dest = bundle()
-    print(f"bundled {dest}; fixture test clips ({len(videos)}): Corr2D {fx['corr2d']:.3f}, STOI {fx['stoi']:.3f}")
+    print(f"bundled {dest}; fixture test clips ({len(fx['clips'])}): Corr2D {fx['corr2d']:.3f}, STOI {fx['stoi']:.3f}")
     return 0
 
 

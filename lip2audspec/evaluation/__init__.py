@@ -20,7 +20,7 @@ from .browser import find_chromium, screenshot
 from .intelligibility import estoi, intelligibility_metrics, pesq_nb, pesq_wb, stoi
 from .metrics import corr2d, frame_correlation_np
 from .report import compare_reports, write_report
-from .spectral import score_autoencoder, score_lipnet, score_videos
+from .spectral import bundle_fixture_check, score_autoencoder, score_lipnet, score_videos
 from .summary import (CONDITIONS, METRICS, ClipResult, aggregate, bootstrap_ci, confusion_matrices, grammar_chance,
                       score_condition, summarize, top_confusions)
 

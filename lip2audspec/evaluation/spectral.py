@@ -18,7 +18,7 @@ from ..data.dataset import GridDataset, dataset_file, split_name
 from ..errors import ParameterError
 from .metrics import corr2d, frame_correlation_np
 
-__all__ = ["score_autoencoder", "score_lipnet", "score_videos"]
+__all__ = ["bundle_fixture_check", "score_autoencoder", "score_lipnet", "score_videos"]
 
 
 def _model(model_or_run):
@@ -178,3 +178,39 @@ def score_videos(reconstructor, videos, *, audio_source: str = "video") -> dict:
                          "stoi": float(stoi(original, rec.audio, sr=tcfg.auditory.sr))})
     return {"corr2d": float(np.mean([c["corr2d"] for c in per_clip])),
             "stoi": float(np.mean([c["stoi"] for c in per_clip])), "per_clip": per_clip}
+
+
+#: how far a bundled model's re-measured fixture scores may drift from its card (tests/test_grid_s1_model.py)
+FIXTURE_TOLERANCE = {"corr2d": 0.005, "stoi": 0.02}
+
+
+def bundle_fixture_check(name: str, videos, *, root=None, n_iter: int = 20, seed: int = 0) -> dict:
+    """A bundled model's own scores on a few video files, in the form of its card's ``fixture_check``.
+
+    Bundling scripts store it in the card; the package's tests measure the shipped weights again and
+    compare within ``tolerance``.
+
+    Parameters
+    ----------
+    name : str
+        Bundled model (:func:`lip2audspec.pretrained.load`).
+    videos : sequence of Path
+        E.g. the test-split clips of the real s1 fixture.
+    root : optional
+        Folder of bundles.
+    n_iter, seed : int
+        aud2wav iterations and seed of the reconstructions.
+
+    Returns
+    -------
+    dict
+        ``clips`` (video stems), ``corr2d``, ``stoi``, ``per_clip``, ``iterations``, ``seed``, ``tolerance``.
+    """
+    from pathlib import Path
+
+    from .. import pretrained
+
+    rec = pretrained.load(name, root=root).reconstructor(n_iter=n_iter, seed=seed)
+    fx = score_videos(rec, videos)
+    return {"clips": [Path(v).stem for v in videos], "corr2d": fx["corr2d"], "stoi": fx["stoi"],
+            "per_clip": fx["per_clip"], "iterations": n_iter, "seed": seed, "tolerance": dict(FIXTURE_TOLERANCE)}
