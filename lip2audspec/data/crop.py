@@ -482,10 +482,11 @@ class LandmarkCropper(MouthCropper):
     on every k-th frame counted from the first face (forward and backward); on the others the predictor
     starts from the last detected box shifted by the mean motion of the 68 landmarks since that detection,
     a detection frame without a face is a gap (interpolated, ``detected`` False) and the frames after it
-    keep following the last detected box. With ``config.landmark_step`` = k > 1 all of this runs on every k-th frame (and
-    the last) only; the mouth centre and width of the frames between are interpolated before smoothing. Until the first face is found, whole frames are searched
-    at up to 480 px (and, if no frame has a face, 8 frames again at twice that scale for small faces); frames
-    before the first face are then searched again, backwards, at the face-based scale.
+    keep following the last detected box. With ``config.landmark_step`` = k > 1 all of this runs on every
+    k-th frame (and the last) only; the mouth centre and width of the frames between are interpolated
+    before smoothing. Until the first face is found, whole frames are searched at up to 480 px (and, if
+    no frame has a face, 8 frames again at twice that scale for small faces); frames before the first
+    face are then searched again, backwards, at the face-based scale.
     """
 
     method = "landmarks"
