@@ -47,8 +47,9 @@ def main(argv=None):
     videos = [Path(args.grid) / "s1" / f"{i}.mpg" for i in ids]
     rec = reconstructor_for(args.model, n_iter=args.iterations, detect_every=args.detect_every,
                             landmark_step=args.landmark_step)
-    print(f"{len(videos)} real s1 test clips, model {args.model} ({rec.crop_config.method} crops, detect_every "
-          f"{rec.crop_config.detect_every}, landmark_step {rec.crop_config.landmark_step}), {args.iterations} aud2wav iterations; "
+    crop = rec.crop_config
+    print(f"{len(videos)} real s1 test clips, model {args.model} ({crop.method} crops, detect_every "
+          f"{crop.detect_every}, landmark_step {crop.landmark_step}), {args.iterations} aud2wav iterations; "
           f"load average before: {load()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -240,6 +240,17 @@ def _figure(out, runs, args, plt):
     save_figure(fig, out / "real_grid_s1.png")
 
 
+def card_figures(doc: dict) -> dict:
+    """A model card's test figures from an evaluation's ``report.json``: the metric means of the oracle and
+    the reconstruction, and the word accuracy of the original, oracle and reconstruction (also used by
+    bundle_sequence_model.py)."""
+    conds = doc["overall"]["conditions"]
+    figs = {c: {k: v.get("mean") for k, v in conds[c]["metrics"].items()} for c in ("oracle", "recon")}
+    for c in ("original", "oracle", "recon"):
+        figs.setdefault(c, {})["word_accuracy"] = conds[c]["words"]["accuracy"]
+    return figs
+
+
 def fixture_check(name: str, *, root, split_file, n_iter: int, seed: int) -> dict:
     """The bundled model's ``fixture_check`` on the test-split clips of the real s1 fixture in ../shared (the
     package's tests reproduce it; also used by bundle_sequence_model.py)."""
@@ -254,10 +265,7 @@ def fixture_check(name: str, *, root, split_file, n_iter: int, seed: int) -> dic
 def _bundle(args, out, runs, summary, doc, *, final: bool):
     from lip2audspec.pretrained.bundles import make_bundle
 
-    conds = doc["overall"]["conditions"]
-    figs = {c: {k: v.get("mean") for k, v in conds[c]["metrics"].items()} for c in ("oracle", "recon")}
-    for c in ("original", "oracle", "recon"):
-        figs.setdefault(c, {})["word_accuracy"] = conds[c]["words"]["accuracy"]
+    figs = card_figures(doc)
     command = (f"TF_ENABLE_ONEDNN_OPTS=1 python benchmarks/bench_real_grid.py --grid GRID --out OUT --ae-epochs "
                f"{args.ae_epochs} --lip-epochs {args.lip_epochs} --seed {args.seed}{' --final' if final else ''} "
                f"--bundle {args.bundle}")

@@ -15,13 +15,14 @@ s1 fixture in ``../shared/real_grid/s1_fixture`` and stores those figures in the
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_real_grid import fixture_check  # noqa: E402
+from bench_real_grid import card_figures, fixture_check  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -43,14 +44,13 @@ def main(argv=None) -> int:
     run = RunDir(args.run)
     cfg = run.config()
     arch = cfg.get("arch") or cfg.get("kind")
-    history = (run.path / "history.csv").read_text().strip().splitlines()[1:]
-    best_epoch = 1 + min(range(len(history)), key=lambda i: float(history[i].split(",")[4]))  # val_loss column
+    with open(run.file(RunDir.HISTORY), newline="") as fh:
+        history = list(csv.DictReader(fh))
+    # the shipped best.keras is the checkpoint with the lowest val loss (1-based epoch)
+    best_epoch = 1 + min(range(len(history)), key=lambda i: float(history[i]["val_loss"]))
     doc = json.loads(Path(args.report).read_text())
-    conds = doc["overall"]["conditions"]
-    figs = {c: {k: v.get("mean") for k, v in conds[c]["metrics"].items()} for c in ("oracle", "recon")}
-    for c in ("original", "oracle", "recon"):
-        figs.setdefault(c, {})["word_accuracy"] = conds[c]["words"]["accuracy"]
-    words = conds["recon"]["words"]
+    figs = card_figures(doc)
+    words = doc["overall"]["conditions"]["recon"]["words"]
     card = {
         "description": f"{arch} (small preset) for GRID speaker s1: silent video of s1's lips -> auditory spectrogram -> speech",
         "training_data": "real GRID speaker s1, the 850 train clips of s1_split.json (val 50 for choosing)",

@@ -262,12 +262,9 @@ class Reconstructor:
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
-        from .models.families import family_of_kind
+        from .models.families import lip_run_needs_autoencoder
 
-        seq_family = family_of_kind(cfg.get("kind"))
-        if cfg.get("kind") != "lipnet" and seq_family is None:
-            raise ParameterError(f"{run.path} is a {cfg.get('kind')} run; reconstruct needs a lip network run (train_main)")
-        needs_ae = seq_family is None or (cfg.get("model") or {}).get("target") == "bottleneck"
+        needs_ae = lip_run_needs_autoencoder(cfg, source=run.path)
         ae_run = (autoencoder_run or cfg.get("autoencoder_run")) if needs_ae else None
         if needs_ae and not ae_run:
             raise ParameterError(f"{run.path} does not record its autoencoder; pass autoencoder_run")

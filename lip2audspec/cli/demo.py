@@ -41,8 +41,8 @@ def run(args) -> int:
         return 0
     from ..demos import DEMO_ARCH, lip_demo
 
-    s = lip_demo(args.out, arch=args.arch or DEMO_ARCH, speakers=args.speakers, utterances=args.utterances, workers=args.workers,
-                 ae_epochs=args.ae_epochs, lip_epochs=args.lip_epochs, eval_clips_per_speaker=args.eval_clips,
+    s = lip_demo(args.out, arch=args.arch or DEMO_ARCH, speakers=args.speakers, utterances=args.utterances,
+                 workers=args.workers, ae_epochs=args.ae_epochs, lip_epochs=args.lip_epochs, eval_clips_per_speaker=args.eval_clips,
                  n_iter=args.iterations, seed=args.seed, progress=not args.quiet)
     r, o, w = s["recon"], s["oracle"], s["word_accuracy"]
     print(f"reconstruction: Corr2D {r['corr2d']:.3f}, STOI {r['stoi']:.3f}, ESTOI {r['estoi']:.3f}, "

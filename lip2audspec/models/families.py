@@ -28,7 +28,7 @@ from .framesync import FRAMESYNC_PRESETS, FrameSync, FrameSyncConfig
 from .lip2wav import LIP2WAV_PRESETS, Lip2Wav, Lip2WavConfig
 from .lipsound2 import LIPSOUND2_PRESETS, LipSound2, LipSound2Config
 
-__all__ = ["Family", "FAMILIES", "ARCHS", "WINDOW_ARCH", "family", "family_of_kind"]
+__all__ = ["Family", "FAMILIES", "ARCHS", "WINDOW_ARCH", "family", "family_of_kind", "lip_run_needs_autoencoder"]
 
 #: the window network's ``--arch`` name (trained by :func:`lip2audspec.training.train_lipnet`)
 WINDOW_ARCH = "lip2audspec"
@@ -88,3 +88,27 @@ def family(name: str) -> Family:
 def family_of_kind(kind: str) -> Family | None:
     """The sequence family whose runs have ``kind`` (None for the window network and the autoencoder)."""
     return next((f for f in FAMILIES.values() if f.config_class.KIND == kind), None)
+
+
+def lip_run_needs_autoencoder(config: dict, *, source) -> bool:
+    """Whether a lip network run predicts the autoencoder's codes (and so needs its autoencoder to reach audio).
+
+    True for the window network (run kind ``lipnet``) and for a sequence family trained with
+    ``target="bottleneck"``; False for one that predicts the spectrogram itself.
+
+    Parameters
+    ----------
+    config : dict
+        The run's ``config.json``.
+    source
+        The run folder, named in the error.
+
+    Raises
+    ------
+    ParameterError
+        The run is not a lip network run (``train_main``), e.g. an autoencoder run.
+    """
+    kind = config.get("kind")
+    if kind != "lipnet" and family_of_kind(kind) is None:
+        raise ParameterError(f"{source} is a {kind} run, not a lip network run (train_main)")
+    return kind == "lipnet" or (config.get("model") or {}).get("target") == "bottleneck"

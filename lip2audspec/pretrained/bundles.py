@@ -363,14 +363,11 @@ def make_bundle(name: str, *, lip_run, autoencoder_run, out_dir, card: dict, car
     clash = sorted(set(card) & set(_COMPUTED))
     if clash:
         raise ParameterError(f"card must not set {clash}: make_bundle computes them")
-    from ..models.families import family_of_kind
+    from ..models.families import lip_run_needs_autoencoder
 
     runs = {"lip": RunDir(lip_run)}
     configs = {"lip": runs["lip"].config()}
-    lip_kind = configs["lip"].get("kind")
-    if lip_kind != "lipnet" and family_of_kind(lip_kind) is None:
-        raise ParameterError(f"{runs['lip'].path} is a {lip_kind} run, not a lip network run (train_main)")
-    needs_ae = lip_kind == "lipnet" or (configs["lip"].get("model") or {}).get("target") == "bottleneck"
+    needs_ae = lip_run_needs_autoencoder(configs["lip"], source=runs["lip"].path)
     if needs_ae and autoencoder_run is None:
         raise ParameterError(f"{runs['lip'].path} predicts autoencoder codes: pass its autoencoder_run")
     if not needs_ae and autoencoder_run is not None:
