@@ -280,3 +280,20 @@ def test_diagonal_prior_keeps_an_untrained_decoder_on_the_diagonal():
             scores[prior, t is None] = float(diagonality(w, band=2.0))
     assert scores[1.0, False] > 0.9 and scores[1.0, True] > 0.9   # teacher-forced and free-running
     assert scores[0.0, False] < 0.5
+
+
+def test_families_build_inside_keras_load_scope():
+    """load_model's object-sharing scope keys objects by id(); freed Bidirectional templates reuse ids, and
+    Keras 3.15 then hands one LSTM to both directions (CI failure of stop 21). Our families build outside it."""
+    from keras.src.saving.serialization_lib import ObjectSharingScope
+
+    from lip2audspec.models.base import outside_object_sharing
+
+    with ObjectSharingScope():
+        with outside_object_sharing():  # the helper alone: the Keras repro (fails within a few layers without it)
+            for _ in range(50):
+                keras.layers.Bidirectional(keras.layers.LSTM(2, return_sequences=True))
+        deep = {"framesync": dict(lstm_units=(2,) * 8), "lip2wav": {}, "lipsound2": dict(encoder_lstm=(2,) * 8)}
+        for arch in sorted(TINY):  # every family as a load would build it, BiLSTM stacks deep enough to reuse ids
+            for _ in range(2):
+                FAMILIES[arch].model_class(tiny_config(arch, **deep[arch]))

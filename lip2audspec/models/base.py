@@ -52,6 +52,7 @@ A functional family (registered under ``"lip2audspec>Tiny"``; the config datacla
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -80,6 +81,37 @@ def _replicas() -> int:
     import tensorflow as tf
 
     return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+_SHARING_KEYS = ("shared_objects/id_to_obj_map", "shared_objects/id_to_config_map")
+
+
+@contextlib.contextmanager
+def outside_object_sharing():
+    """Suspend Keras' object-sharing scope while a family builds its layers from its config.
+
+    ``keras.saving.load_model`` runs inside a scope that maps the Python ``id()`` of every object it
+    serialises to that object's config, and hands back an already-built object for a repeated id. Building
+    a graph serialises temporaries (``Bidirectional(LSTM(...))`` serialises its template LSTM twice), and
+    CPython reuses the ids of freed temporaries, so a second ``Bidirectional`` in the same load can be
+    handed the first one's backward LSTM for both directions ("Forward layer and backward layer should
+    have different `go_backwards` value"), depending only on memory layout (Keras 3.15). Our families are
+    rebuilt from their config alone and share no objects with the file, so the scope is not needed here.
+    The scope lives in Keras' private global state; without it this is a no-op.
+    """
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - a Keras without the private module: nothing to suspend
+        yield
+        return
+    saved = {k: global_state.get_global_attribute(k) for k in _SHARING_KEYS}
+    for k in _SHARING_KEYS:
+        global_state.set_global_attribute(k, None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            global_state.set_global_attribute(k, v)
 
 
 class ConfiguredModel(keras.Model):
@@ -143,13 +175,15 @@ class ConfiguredModel(keras.Model):
         name = name or self.default_name or type(self).__name__.lower()
         kwargs.pop("trainable", None)
         if self._is_functional():
-            inputs, outputs = type(self).build_graph(config)
+            with outside_object_sharing():
+                inputs, outputs = type(self).build_graph(config)
             self._init_functional(inputs, outputs, name=name, **kwargs)
             self.config = config
         else:
             super().__init__(name=name, **kwargs)
             self.config = config
-            self.build_layers(config)
+            with outside_object_sharing():
+                self.build_layers(config)
             if all(layer.built for layer in self._flatten_layers(include_self=False)):
                 self.built = True
         self.optimizers = {}
