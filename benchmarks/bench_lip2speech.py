@@ -15,6 +15,8 @@ For each ``--arch`` (window network ``lip2audspec``; whole-clip ``framesync``, `
 Every stage is skipped when its output exists (rerun to continue). The table is printed (Markdown) and
 written to ``OUT/table.md`` and ``OUT/summary.json`` with the load average of the machine at the time,
 because CPU timings on a shared machine are only comparable within one run. Grammar chance is 19 %.
+``OUT/comparison/index.html`` shows the families side by side (:func:`lip2audspec.evaluation.compare.
+write_comparison`: paired word-accuracy differences against the first family, example clips).
 Example (real GRID s1, prepared by ``benchmarks/bench_real_grid.py``)::
 
     python benchmarks/bench_lip2speech.py --data real_s1/prepared --out real_s1/lip2speech \\
@@ -175,6 +177,12 @@ def main(argv=None) -> int:
     (args.out / "table.md").write_text(table + "\n")
     (args.out / "summary.json").write_text(json.dumps({"seed": args.seed, "split": args.split, "rows": rows,
                                                        "aud2wav_iterations": args.iterations}, indent=2))
+    if rows:  # the families side by side (paired word differences against the first, example clips)
+        from lip2audspec.evaluation.compare import write_comparison
+
+        write_comparison(args.out / "comparison", {r["arch"]: args.out / r["arch"] / "report" for r in rows},
+                         title="Lip-to-speech families side by side")
+        _stage(f"side-by-side report: {args.out / 'comparison' / 'index.html'}")
     return 0
 
 

@@ -13,7 +13,9 @@ per-clip Corr2D between the predicted and the true compressed auditory spectrogr
 ``aud2wav``, so the curve is cheap and deterministic), and on ``seen/val`` the same way; ``best.keras``
 (lowest val loss) is the model scored. Results are appended per run to ``OUT/results.jsonl`` and runs
 with a result are skipped, so the script resumes. The table (mean and standard deviation over seeds) is
-printed and written to ``OUT/table.md``.
+printed and written to ``OUT/table.md``. With ``--words``, every run is also evaluated in full (aud2wav,
+the offline GRID recogniser: word accuracy beside grammar chance 19 %, STOI, ESTOI) on ``--split``, after
+all curve points have trained: ``OUT/words.jsonl`` (resumable) and ``OUT/words.md``.
 
 Example (real GRID s1, from a framesync run pretrained on the synthetic demo corpus)::
 
@@ -68,6 +70,44 @@ def _corr2d(run: Path, data: Path, splits) -> list:
     return [score_lipnet(model, data=data, split=split)["corr2d"] for split in splits]
 
 
+def _words(run: Path, args) -> dict:
+    """Word accuracy (and STOI / ESTOI) of the run's ``best.keras`` on ``--split``: the full evaluation
+    (aud2wav ``--iterations``, the offline GRID recogniser), report in ``RUN/eval``, no sync expert."""
+    from lip2audspec.evaluation.evaluate import evaluate
+
+    doc = evaluate(run, args.data, out=run / "eval", split=args.split, n_iter=args.iterations, seed=0, progress=False,
+                   report_clips=0, sync_model=None)
+    rec = doc["overall"]["conditions"]["recon"]
+    return {"test_words": rec["words"]["accuracy"], "test_words_ci": rec["words"]["ci"],
+            "test_stoi": rec["metrics"]["stoi"]["mean"], "test_estoi": rec["metrics"]["estoi"]["mean"],
+            "oracle_words": doc["overall"]["conditions"]["oracle"]["words"]["accuracy"],
+            "n_test": doc["overall"]["n_clips"]}
+
+
+def _words_table(words: list, clips: list, seeds: list) -> str:
+    import numpy as np
+
+    lines = ["| training clips | from scratch: words (mean +- sd over seeds) | fine-tuned: words | difference (paired "
+             "by seed) | STOI scratch / fine-tuned | seeds |", "|---|---|---|---|---|---|"]
+    for n in clips:
+        row = {st: {r["seed"]: r for r in words if r["clips"] == n and r["start"] == st and r["seed"] in seeds}
+               for st in ("scratch", "init")}
+        paired = sorted(set(row["scratch"]) & set(row["init"]))
+        if not paired:
+            continue
+        w = {st: np.array([100 * row[st][s]["test_words"] for s in paired]) for st in row}
+        st_ = {st: np.mean([row[st][s]["test_stoi"] for s in paired]) for st in row}
+        d = w["init"] - w["scratch"]
+        lines.append(f"| {n} | {w['scratch'].mean():.1f} % +- {w['scratch'].std():.1f} | {w['init'].mean():.1f} % +- "
+                     f"{w['init'].std():.1f} | {d.mean():+.1f} points (min {d.min():+.1f}) | {st_['scratch']:.3f} / "
+                     f"{st_['init']:.3f} | {len(paired)} |")
+    if len(lines) > 2:
+        oracle = next(iter(words))["oracle_words"]
+        lines.append(f"\nGrammar chance 19 %; oracle (aud2wav of the true spectrogram) {100 * oracle:.1f} % of words; "
+                     f"{next(iter(words))['n_test']} test clips.")
+    return "\n".join(lines)
+
+
 def _table(results: list, clips: list, seeds: list) -> str:
     import numpy as np
 
@@ -103,6 +143,11 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10, help="the same budget for every run")
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--split", default="seen/test")
+    ap.add_argument("--words", action="store_true",
+                    help="also score word accuracy, STOI and ESTOI of every run on --split (full evaluation with "
+                         "aud2wav; minutes per run); results in OUT/words.jsonl, table in OUT/words.md")
+    ap.add_argument("--words-seeds", type=int, nargs="+", help="seeds scored in words (default: all --seeds)")
+    ap.add_argument("--iterations", type=int, default=20, help="aud2wav iterations of --words (default 20)")
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if not (args.init / "best.keras").is_file():
@@ -132,6 +177,26 @@ def main(argv=None) -> int:
     table = _table(results, args.clips, args.seeds)
     (args.out / "table.md").write_text(table + "\n")
     print(table)
+    if args.words:  # second pass (after every curve point has trained), resumable like the first
+        words_path = args.out / "words.jsonl"
+        words = [json.loads(x) for x in words_path.read_text().splitlines()] if words_path.is_file() else []
+        scored = {(r["clips"], r["seed"], r["start"]) for r in words}
+        seeds = args.words_seeds or args.seeds
+        for seed in seeds:
+            for n in args.clips:
+                for start in ("scratch", "init"):
+                    if (n, seed, start) in scored:
+                        continue
+                    _stage(f"{start} n={n} seed={seed}: words on {args.split}")
+                    r = {"clips": n, "seed": seed, "start": start,
+                         **_words(args.out / "runs" / f"{start}_n{n}_s{seed}", args)}
+                    _stage(f"  words {100 * r['test_words']:.1f} %, STOI {r['test_stoi']:.3f}")
+                    with open(words_path, "a") as f:
+                        f.write(json.dumps(r) + "\n")
+                    words.append(r)
+        wt = _words_table(words, args.clips, seeds)
+        (args.out / "words.md").write_text(wt + "\n")
+        print("\n" + wt)
     return 0
 
 

@@ -33,6 +33,7 @@ COMMANDS = {
     "train-sync": ("train_sync", "train the SyncNet lip-sync expert (LSE-D / LSE-C, AV offsets)"),
     "sync": ("sync", "AV offset, LSE-D and LSE-C of a talking-face video with the lip-sync expert"),
     "evaluate": ("evaluate", "score a lip network on a prepared split (Corr2D, STOI, PESQ, word accuracy) and write a report"),
+    "compare": ("compare", "evaluation reports of several models side by side (paired word-accuracy differences)"),
 }
 
 

@@ -380,16 +380,27 @@ def _html_clip(c: dict) -> str:
         img = media.get("spectrograms", {}).get(kind)
         aud = media.get("audio", {}).get(cond)
         m = c["metrics"].get(cond, {})
-        mtxt = " · ".join(f"{METRIC_LABELS.get(k, k)} {_fmt(v, 2 if k.startswith('pesq') else 3)}" for k, v in m.items())
-        out.append(f"<div class='panel'><div class='cap'>{_e(caption)}</div>")
-        out.append(f"<img src='{_e(img)}' alt='{_e(caption)} spectrogram' loading='lazy'>" if img
-                   else "<div class='missing'>no spectrogram</div>")
-        if aud:
-            out.append(f"<audio controls preload='metadata' src='{_e(aud)}'></audio>")
-        if mtxt:
-            out.append(f"<div class='m'>{_e(mtxt)}</div>")
-        out.append("</div>")
+        out.append(_html_panel(caption, img, aud, _metrics_line(m)))
     out.append("</div></div>")
+    return "".join(out)
+
+
+def _metrics_line(metrics: dict, names=None) -> str:
+    """``STOI 0.480 · ESTOI 0.278`` (PESQ with 2 digits); only ``names`` when given, None values left out."""
+    return " · ".join(f"{METRIC_LABELS.get(k, k)} {_fmt(v, 2 if k.startswith('pesq') else 3)}"
+                      for k, v in metrics.items() if (names is None or k in names) and v is not None)
+
+
+def _html_panel(caption: str, img, aud, mtxt: str) -> str:
+    """One example panel: caption, spectrogram image (or a placeholder), audio player, metrics line."""
+    out = [f"<div class='panel'><div class='cap'>{_e(caption)}</div>",
+           f"<img src='{_e(img)}' alt='{_e(caption)} spectrogram' loading='lazy'>" if img
+           else "<div class='missing'>no spectrogram</div>"]
+    if aud:
+        out.append(f"<audio controls preload='metadata' src='{_e(aud)}'></audio>")
+    if mtxt:
+        out.append(f"<div class='m'>{_e(mtxt)}</div>")
+    out.append("</div>")
     return "".join(out)
 
 
