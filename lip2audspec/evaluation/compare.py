@@ -41,8 +41,8 @@ from .summary import METRICS, bootstrap_ci
 
 __all__ = ["load_report", "paired_word_difference", "write_comparison"]
 
-#: report ``meta`` entries that must agree for a like-for-like comparison
-_SAME = ("data", "split", "clips", "aud2wav_iterations")
+#: report ``meta`` entries that must agree for a like-for-like comparison (the clip sets are compared too)
+_SAME = ("data", "split", "aud2wav_iterations")
 #: report ``meta`` entries shown per model
 _SHOWN = ("arch", "lip_run", "autoencoder_run")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
