@@ -70,6 +70,41 @@ def _corr2d(run: Path, data: Path, splits) -> list:
     return [score_lipnet(model, data=data, split=split)["corr2d"] for split in splits]
 
 
+STARTS = ("scratch", "init")
+
+
+def _run_dir(out: Path, start: str, n: int, seed: int) -> Path:
+    return out / "runs" / f"{start}_n{n}_s{seed}"
+
+
+def _read_jsonl(path: Path) -> list:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.is_file() else []
+
+
+def _append_jsonl(path: Path, record: dict, records: list) -> None:
+    """One result line (appended at once, so an interrupted run keeps every finished point) and in memory."""
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    records.append(record)
+
+
+def _pending(records: list, seeds, clips):
+    """``(clips, seed, start)`` of the curve without a record yet; seeds outermost: one complete curve first."""
+    done = {(r["clips"], r["seed"], r["start"]) for r in records}
+    for seed in seeds:
+        for n in clips:
+            for start in STARTS:
+                if (n, seed, start) not in done:
+                    yield n, seed, start
+
+
+def _by_seed(records: list, n: int, seeds) -> tuple:
+    """``({start: {seed: record}}, seeds both starts have)`` of the records at ``n`` clips."""
+    row = {st: {r["seed"]: r for r in records if r["clips"] == n and r["start"] == st and r["seed"] in seeds}
+           for st in STARTS}
+    return row, sorted(set(row["scratch"]) & set(row["init"]))
+
+
 def _words(run: Path, args) -> dict:
     """Word accuracy (and STOI / ESTOI) of the run's ``best.keras`` on ``--split``: the full evaluation
     (aud2wav ``--iterations``, the offline GRID recogniser), report in ``RUN/eval``, no sync expert."""
@@ -90,9 +125,7 @@ def _words_table(words: list, clips: list, seeds: list) -> str:
     lines = ["| training clips | from scratch: words (mean +- sd over seeds) | fine-tuned: words | difference (paired "
              "by seed) | STOI scratch / fine-tuned | seeds |", "|---|---|---|---|---|---|"]
     for n in clips:
-        row = {st: {r["seed"]: r for r in words if r["clips"] == n and r["start"] == st and r["seed"] in seeds}
-               for st in ("scratch", "init")}
-        paired = sorted(set(row["scratch"]) & set(row["init"]))
+        row, paired = _by_seed(words, n, seeds)
         if not paired:
             continue
         w = {st: np.array([100 * row[st][s]["test_words"] for s in paired]) for st in row}
@@ -114,17 +147,12 @@ def _table(results: list, clips: list, seeds: list) -> str:
     lines = ["| training clips | from scratch: test Corr2D (mean +- sd) | fine-tuned: test Corr2D | difference | "
              "scratch / fine-tuned val Corr2D | seeds |", "|---|---|---|---|---|---|"]
     for n in clips:
-        row = {}
-        for start in ("scratch", "init"):
-            rs = [r for r in results if r["clips"] == n and r["start"] == start and r["seed"] in seeds]
-            row[start] = rs
+        row, paired = _by_seed(results, n, seeds)
         if not row["scratch"] or not row["init"]:
             continue
-        t = {k: np.array([r["test_corr2d"] for r in v]) for k, v in row.items()}
-        v = {k: np.array([r["val_corr2d"] for r in v]) for k, v in row.items()}
-        paired = sorted({r["seed"] for r in row["scratch"]} & {r["seed"] for r in row["init"]})
-        diff = [next(r["test_corr2d"] for r in row["init"] if r["seed"] == s)
-                - next(r["test_corr2d"] for r in row["scratch"] if r["seed"] == s) for s in paired]
+        t = {k: np.array([r["test_corr2d"] for r in v.values()]) for k, v in row.items()}
+        v = {k: np.array([r["val_corr2d"] for r in v.values()]) for k, v in row.items()}
+        diff = [row["init"][s]["test_corr2d"] - row["scratch"][s]["test_corr2d"] for s in paired]
         lines.append(f"| {n} | {t['scratch'].mean():.3f} +- {t['scratch'].std():.3f} | {t['init'].mean():.3f} +- "
                      f"{t['init'].std():.3f} | {np.mean(diff):+.3f} (min {min(diff):+.3f}) | {v['scratch'].mean():.3f} / "
                      f"{v['init'].mean():.3f} | {len(paired)} |")
@@ -154,46 +182,31 @@ def main(argv=None) -> int:
         ap.error(f"--init {args.init} has no best.keras: give a finished train_main run")
     args.out.mkdir(parents=True, exist_ok=True)
     res_path = args.out / "results.jsonl"
-    results = [json.loads(x) for x in res_path.read_text().splitlines()] if res_path.is_file() else []
-    done = {(r["clips"], r["seed"], r["start"]) for r in results}
-    for seed in args.seeds:  # seeds outermost: one complete curve first
-        for n in args.clips:
-            for start in ("scratch", "init"):
-                if (n, seed, start) in done:
-                    continue
-                run = args.out / "runs" / f"{start}_n{n}_s{seed}"
-                _stage(f"{start} n={n} seed={seed}: train")
-                t0 = time.perf_counter()
-                _train(run, args, n, seed, start == "init")
-                secs = time.perf_counter() - t0
-                val, test = _corr2d(run, args.data, ["seen/val", args.split])
-                r = {"clips": n, "seed": seed, "start": start, "epochs": args.epochs, "arch": args.arch,
-                     "init": str(args.init) if start == "init" else None, "train_s": secs,
-                     "val_corr2d": val, "test_corr2d": test, "loadavg_1min": os.getloadavg()[0]}
-                _stage(f"  val Corr2D {r['val_corr2d']:.3f}, test Corr2D {r['test_corr2d']:.3f} ({secs:.0f} s)")
-                with open(res_path, "a") as f:
-                    f.write(json.dumps(r) + "\n")
-                results.append(r)
+    results = _read_jsonl(res_path)
+    for n, seed, start in _pending(results, args.seeds, args.clips):
+        run = _run_dir(args.out, start, n, seed)
+        _stage(f"{start} n={n} seed={seed}: train")
+        t0 = time.perf_counter()
+        _train(run, args, n, seed, start == "init")
+        secs = time.perf_counter() - t0
+        val, test = _corr2d(run, args.data, ["seen/val", args.split])
+        r = {"clips": n, "seed": seed, "start": start, "epochs": args.epochs, "arch": args.arch,
+             "init": str(args.init) if start == "init" else None, "train_s": secs,
+             "val_corr2d": val, "test_corr2d": test, "loadavg_1min": os.getloadavg()[0]}
+        _stage(f"  val Corr2D {r['val_corr2d']:.3f}, test Corr2D {r['test_corr2d']:.3f} ({secs:.0f} s)")
+        _append_jsonl(res_path, r, results)
     table = _table(results, args.clips, args.seeds)
     (args.out / "table.md").write_text(table + "\n")
     print(table)
     if args.words:  # second pass (after every curve point has trained), resumable like the first
         words_path = args.out / "words.jsonl"
-        words = [json.loads(x) for x in words_path.read_text().splitlines()] if words_path.is_file() else []
-        scored = {(r["clips"], r["seed"], r["start"]) for r in words}
+        words = _read_jsonl(words_path)
         seeds = args.words_seeds or args.seeds
-        for seed in seeds:
-            for n in args.clips:
-                for start in ("scratch", "init"):
-                    if (n, seed, start) in scored:
-                        continue
-                    _stage(f"{start} n={n} seed={seed}: words on {args.split}")
-                    r = {"clips": n, "seed": seed, "start": start,
-                         **_words(args.out / "runs" / f"{start}_n{n}_s{seed}", args)}
-                    _stage(f"  words {100 * r['test_words']:.1f} %, STOI {r['test_stoi']:.3f}")
-                    with open(words_path, "a") as f:
-                        f.write(json.dumps(r) + "\n")
-                    words.append(r)
+        for n, seed, start in _pending(words, seeds, args.clips):
+            _stage(f"{start} n={n} seed={seed}: words on {args.split}")
+            r = {"clips": n, "seed": seed, "start": start, **_words(_run_dir(args.out, start, n, seed), args)}
+            _stage(f"  words {100 * r['test_words']:.1f} %, STOI {r['test_stoi']:.3f}")
+            _append_jsonl(words_path, r, words)
         wt = _words_table(words, args.clips, seeds)
         (args.out / "words.md").write_text(wt + "\n")
         print("\n" + wt)
