@@ -37,7 +37,7 @@ from ..errors import DataError, ParameterError
 from ..fileio import write_json_atomic, write_text_atomic
 from .asr import SLOT_NAMES
 from .report import _CSS, METRIC_LABELS, _copy_atomic, _e, _fmt, _html_panel, _html_words, _metrics_line, _pct, format_ci
-from .summary import METRICS, bootstrap_ci
+from .summary import METRICS, _bootstrap_settings, bootstrap_ci
 
 __all__ = ["load_report", "paired_word_difference", "write_comparison"]
 
@@ -331,10 +331,7 @@ def write_comparison(out_dir, reports: Mapping, *, condition: str = "recon", cli
         raise ParameterError(f"condition must be 'recon', 'oracle' or 'original', got {condition!r}")
     if isinstance(clips, bool) or not isinstance(clips, (int, np.integer)) or clips < 0:
         raise ParameterError(f"clips must be an integer >= 0, got {clips!r}")
-    b = {"resamples": 2000, "seed": 0, "level": 0.95, **dict(bootstrap or {})}
-    unknown = sorted(set(b) - {"resamples", "seed", "level"})
-    if unknown:
-        raise ParameterError(f"bootstrap has unknown keys {unknown}; allowed: level, resamples, seed")
+    b = _bootstrap_settings(bootstrap)  # the reports' defaults (2000, 0, 0.95), validated as they are
     docs = {label: (dict(r, _dir=r.get("_dir", ".")) if isinstance(r, Mapping) else load_report(r))
             for label, r in reports.items()}
     base_label = next(iter(docs))
