@@ -50,7 +50,8 @@ def test_lip_demo_tiny(tmp_path, capsys):
     summary = json.loads((tmp_path / "d" / "demo_summary.json").read_text())
     assert (tmp_path / "d" / "report" / "index.html").is_file() and "recon" in summary
     assert summary["arch"] == "framesync" and not (tmp_path / "d" / "runs" / "ae").exists()  # no autoencoder stage
-    assert json.loads((tmp_path / "d" / "runs" / "lip" / "config.json").read_text())["arch"] == "framesync"
+    run_config = json.loads((tmp_path / "d" / "runs" / "lip" / "config.json").read_text())
+    assert run_config["arch"] == "framesync" and run_config["model"]["tcorr_weight"] == 1.0  # the demo's loss choice
     mtime = (tmp_path / "d" / "runs" / "lip" / "model.keras").stat().st_mtime_ns
     assert main(args) == 0  # resumes: corpus, prepared data and trained runs are reused
     assert (tmp_path / "d" / "runs" / "lip" / "model.keras").stat().st_mtime_ns == mtime

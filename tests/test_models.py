@@ -33,6 +33,7 @@ from lip2audspec.models import (  # noqa: E402
     load_config,
     pearson_correlation,
     preset,
+    segment_temporal_correlation,
     split_optimizer_settings,
 )
 
@@ -292,6 +293,35 @@ def test_loss_values_and_gradient(rng):
     assert (cfg.corr_weight, cfg.mse_weight) == (2.0, 1.0)
     with pytest.raises(ParameterError):
         CorrelationMSELoss(corr_weight=0.0, mse_weight=0.0)
+
+
+def test_temporal_correlation_term(rng):
+    # reference: numpy's r of each channel's trajectory in consecutive 40-frame segments (tail of 20 dropped)
+    a = rng.random((3, 100, 8)).astype(np.float32)
+    b = a + rng.random((3, 100, 8)).astype(np.float32)
+    t = np.asarray(segment_temporal_correlation(a, b, frames=40))
+    ref = [np.mean([np.corrcoef(a[i, s * 40:(s + 1) * 40, c], b[i, s * 40:(s + 1) * 40, c])[0, 1]
+                    for s in range(2) for c in range(8)]) for i in range(3)]
+    np.testing.assert_allclose(t, ref, atol=1e-5)
+    # clips shorter than a segment: one segment of the whole clip; invariant to scale and offset per channel
+    np.testing.assert_allclose(np.asarray(segment_temporal_correlation(a[:, :10], 3 * a[:, :10] + 1, frames=40)), 1.0,
+                               atol=1e-4)
+    # the temporal term sees what the per-frame term cannot: random gains and offsets per frame keep every
+    # frame's spectral shape (per-frame r = 1) but garble the channels' trajectories over time
+    y = _structured_frames(200, rng).reshape(2, 100, 128)
+    garbled = y * rng.uniform(0.1, 5.0, (2, 100, 1)).astype(np.float32) + rng.uniform(-1, 1, (2, 100, 1)).astype(np.float32)
+    both = CorrelationMSELoss(mse_weight=0.0, tcorr_weight=1.0, tcorr_frames=20)
+    frame_only = CorrelationMSELoss(mse_weight=0.0)
+    assert float(both(y, y)) == pytest.approx(-2.0, abs=1e-4)
+    assert float(frame_only(y, garbled)) == pytest.approx(-1.0, abs=1e-4)
+    assert float(both(y, garbled)) > -1.8  # temporal r about 0.7
+    cfg = CorrelationMSELoss.from_config(both.get_config())
+    assert (cfg.tcorr_weight, cfg.tcorr_frames) == (1.0, 20)
+    with pytest.raises(ParameterError, match="batch, frames, channels"):
+        both(y[0], y[0])
+    for bad in ({"tcorr_weight": -1.0}, {"tcorr_frames": 1}, {"tcorr_frames": 2.5}):
+        with pytest.raises(ParameterError):
+            CorrelationMSELoss(**bad)
 
 
 def test_pearson_metric_streaming(rng):

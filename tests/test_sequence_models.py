@@ -204,6 +204,30 @@ def test_train_main_arch_resume_init_reconstruct(tiny_runs, tmp_path):
                                card=card, card_markdown="# fs\n")
 
 
+def test_model_config_file_replaces_or_changes_the_preset(tmp_path):
+    from types import SimpleNamespace
+
+    from lip2audspec.cli._train_args import model_config
+
+    def args(path):
+        return SimpleNamespace(resume=None, preset="small", model_config=str(path))
+
+    small = FAMILIES["framesync"].preset("small")
+    # an object without "kind": only the fields it names change, on the chosen preset
+    (tmp_path / "change.json").write_text(json.dumps({"tcorr_weight": 0.5, "lstm_units": [64]}))
+    assert model_config(args(tmp_path / "change.json"), "framesync") == small.replace(tcorr_weight=0.5, lstm_units=(64,))
+    # a whole config file (with "kind") replaces the preset
+    whole = tiny_config("framesync").save_json(tmp_path / "whole.json")
+    assert model_config(args(whole), "framesync") == tiny_config("framesync")
+    for text, match in (('{"tcorr_wieght": 1}', "tcorr_wieght"), ("[1, 2]", "JSON object"), ("{", "invalid model config"),
+                        ('{"tcorr_weight": -1}', "tcorr_weight")):
+        (tmp_path / "bad.json").write_text(text)
+        with pytest.raises(ParameterError, match=match):
+            model_config(args(tmp_path / "bad.json"), "framesync")
+    with pytest.raises(ParameterError, match="cannot read"):
+        model_config(args(tmp_path / "missing.json"), "framesync")
+
+
 @pytest.mark.parametrize("arch", ["lip2wav", "lipsound2"])
 def test_train_main_attention_families_one_epoch(arch, tiny_runs, tmp_path):
     """One-epoch CLI smoke test; the run records whether the attention aligned."""

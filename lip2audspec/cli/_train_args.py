@@ -13,7 +13,9 @@ def add_common(parser) -> None:
     parser.add_argument("--preset", default="small", choices=["small", "paper"],
                         help="model preset: the model config and its optimiser settings (default small; prepare with the "
                              "same --preset so the crops need no resizing)")
-    parser.add_argument("--model-config", help="model config JSON (overrides the preset's model config)")
+    parser.add_argument("--model-config", help="model config JSON: a config.json (with \"kind\") replaces the preset's "
+                        "model config; an object without \"kind\" changes only the fields it names, e.g. "
+                        "'{\"tcorr_weight\": 1.0}' in a file")
     parser.add_argument("--epochs", type=int, default=None, help="last epoch (default 30; with --resume, the run's)")
     parser.add_argument("--batch-size", type=int, help="per-replica batch size (default: the preset's)")
     parser.add_argument("--learning-rate", type=float, help="Adam learning rate (default: the preset's)")
@@ -47,18 +49,39 @@ def train_config(args):
     return base.replace(**changes)
 
 
+def _read_json_object(path) -> dict:
+    import json
+
+    from ..errors import ParameterError
+
+    try:
+        d = json.loads(open(path, encoding="utf-8").read())
+    except OSError as exc:
+        raise ParameterError(f"cannot read the model config {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"invalid model config JSON in {path}: {exc}") from None
+    if not isinstance(d, dict):
+        raise ParameterError(f"the model config {path} must hold a JSON object, got {type(d).__name__}")
+    return d
+
+
 def model_config(args, kind: str):
     if args.resume:
         return None
     from ..models import load_config, preset
 
-    if args.model_config:
-        return load_config(args.model_config)
     from ..models.families import FAMILIES
 
     if kind in FAMILIES:  # a sequence family: its own presets
-        return FAMILIES[kind].preset(args.preset)
-    return getattr(preset(args.preset), kind)
+        base = FAMILIES[kind].preset(args.preset)
+    else:
+        base = getattr(preset(args.preset), kind)
+    if not args.model_config:
+        return base
+    changes = _read_json_object(args.model_config)
+    if "kind" in changes:  # a whole config file (e.g. another run's config.json)
+        return load_config(args.model_config)
+    return base.replace(**changes)  # changes to the preset (unknown fields are named in the error)
 
 
 def prologue(args) -> None:

@@ -44,6 +44,7 @@ from .layers import (  # noqa: E402
     RandomFlipOrNoise,
     frame_correlation,
     pearson_correlation,
+    segment_temporal_correlation,
 )
 from .lipnet import LipNet, build_lipnet  # noqa: E402
 from .wav2lip import WAV2LIP_PRESETS, Wav2Lip, Wav2LipConfig, build_wav2lip, wav2lip_preset  # noqa: E402
@@ -78,6 +79,7 @@ __all__ = [
     "RandomFlipOrNoise",
     "frame_correlation",
     "pearson_correlation",
+    "segment_temporal_correlation",
     "Wav2LipConfig",
     "WAV2LIP_PRESETS",
     "wav2lip_preset",

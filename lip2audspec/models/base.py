@@ -247,9 +247,11 @@ class ConfiguredModel(keras.Model):
     # ------------------------------------------------------------------------------------------ compile
     def default_loss(self):
         """Loss used by :meth:`compile_for_training`: :class:`CorrelationMSELoss` with the config's
-        ``corr_weight`` / ``mse_weight`` (1 and 1 when it has none). Override (``None`` for none)."""
+        ``corr_weight`` / ``mse_weight`` (1 and 1 when it has none) and ``tcorr_weight`` / ``tcorr_frames``
+        (0: off, when it has none). Override (``None`` for none)."""
         c = self.config
-        return CorrelationMSELoss(corr_weight=getattr(c, "corr_weight", 1.0), mse_weight=getattr(c, "mse_weight", 1.0))
+        return CorrelationMSELoss(corr_weight=getattr(c, "corr_weight", 1.0), mse_weight=getattr(c, "mse_weight", 1.0),
+                                  tcorr_weight=getattr(c, "tcorr_weight", 0.0), tcorr_frames=getattr(c, "tcorr_frames", 40))
 
     def default_metrics(self) -> list:
         """Metrics used by :meth:`compile_for_training`: per-frame Pearson r and MSE. Override."""

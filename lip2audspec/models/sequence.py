@@ -65,6 +65,10 @@ class SequenceConfig(_ModelConfig):
         Training augmentation of the whole clip (:class:`~lip2audspec.models.layers.RandomFlipOrNoise`).
     corr_weight, mse_weight : float
         Loss weights (``mse_weight * MSE - corr_weight * r`` per frame, as Lip2AudSpec).
+    tcorr_weight, tcorr_frames
+        Weight (0: off, as published) and segment length in target frames of the temporal-correlation
+        loss term (each channel's r across time within segments, STOI's measure; see
+        :class:`~lip2audspec.models.layers.CorrelationMSELoss`).
     bn_momentum : float
         Momentum of every BatchNorm's moving statistics (0.9; Keras' 0.99 needs ~500 updates to forget its
         initial statistics, more than a few CPU epochs of whole clips give, and left inference-mode
@@ -89,6 +93,8 @@ class SequenceConfig(_ModelConfig):
     corr_weight: float = 1.0
     mse_weight: float = 1.0
     bn_momentum: float = 0.9
+    tcorr_weight: float = 0.0
+    tcorr_frames: int = 40
 
     #: spatial stride of each front-end stage
     STRIDE: ClassVar[int] = 2
@@ -122,6 +128,8 @@ class SequenceConfig(_ModelConfig):
         if self.augment_seed is not None and not is_int(self.augment_seed):
             raise ParameterError(f"{type(self).__name__}.augment_seed must be an integer or None, got {self.augment_seed!r}")
         self._check_loss_weights()
+        check_real(self, "tcorr_weight")
+        check_int(self, "tcorr_frames", lo=2)
 
     def __post_init__(self):
         self._check_sequence()
