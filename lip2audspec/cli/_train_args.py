@@ -65,23 +65,26 @@ def _read_json_object(path) -> dict:
     return d
 
 
-def model_config(args, kind: str):
-    if args.resume:
-        return None
-    from ..models import load_config, preset
-
+def _preset_config(args, kind: str):
+    from ..models import preset
     from ..models.families import FAMILIES
 
     if kind in FAMILIES:  # a sequence family: its own presets
-        base = FAMILIES[kind].preset(args.preset)
-    else:
-        base = getattr(preset(args.preset), kind)
+        return FAMILIES[kind].preset(args.preset)
+    return getattr(preset(args.preset), kind)
+
+
+def model_config(args, kind: str):
+    if args.resume:
+        return None
     if not args.model_config:
-        return base
-    changes = _read_json_object(args.model_config)
-    if "kind" in changes:  # a whole config file (e.g. another run's config.json)
-        return load_config(args.model_config)
-    return base.replace(**changes)  # changes to the preset (unknown fields are named in the error)
+        return _preset_config(args, kind)
+    d = _read_json_object(args.model_config)
+    if "kind" in d:  # a whole config file (e.g. another run's config.json)
+        from ..models.config import config_from_dict
+
+        return config_from_dict(d, source=args.model_config)
+    return _preset_config(args, kind).replace(**d)  # changes to the preset (unknown fields are named in the error)
 
 
 def prologue(args) -> None:

@@ -414,6 +414,19 @@ def config_class(kind: str) -> type:
     return kinds[kind]
 
 
+def config_from_dict(d, *, source="model config"):
+    """The config of the kind ``d["kind"]`` names, built from the dict as :func:`load_config` reads a file.
+
+    A dict without a ``"schema"`` key is schema 1 and is migrated (its optimiser settings dropped). Errors
+    are prefixed with ``source`` (e.g. the file the dict came from).
+    """
+    try:
+        cls = config_class(d.get("kind") if isinstance(d, dict) else None)
+        return cls.from_dict(d, schema=1 if "schema" not in d else None)
+    except ParameterError as exc:
+        raise ParameterError(f"{source}: {exc}") from None
+
+
 def load_config(path):
     """Read a ``config.json`` written by ``save_json`` and return the config of the kind it names.
 
@@ -424,8 +437,4 @@ def load_config(path):
         d = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ParameterError(f"invalid model config JSON in {path}: {exc}") from None
-    try:
-        cls = config_class(d.get("kind") if isinstance(d, dict) else None)
-    except ParameterError as exc:
-        raise ParameterError(f"{path}: {exc}") from None
-    return cls.load_json(path)
+    return config_from_dict(d, source=path)
