@@ -26,6 +26,7 @@ from lip2audspec.models import (  # noqa: E402
     ModelPreset,
     PearsonCorrelation,
     RandomFlipOrNoise,
+    RandomShift,
     apply_framewise,
     build_autoencoder,
     build_lipnet,
@@ -339,6 +340,27 @@ def test_pearson_metric_streaming(rng):
 
 # ---------------------------------------------------------------------------------------------------------------
 # augmentation
+def test_random_shift_moves_whole_clips(rng):
+    x = rng.random((16, 5, 12, 12, 3), dtype=np.float32)
+    layer = RandomShift(2, seed=1)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    y = np.asarray(layer(x, training=True))
+    shifts = []
+    for i in range(len(x)):
+        # output pixel (r, c) = input pixel (r + dy, c + dx), edges repeated; the same for every frame and channel
+        found = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)
+                 if np.array_equal(y[i], x[i][:, np.clip(np.arange(12) + dy, 0, 11)][:, :, np.clip(np.arange(12) + dx, 0, 11)])]
+        assert len(found) == 1
+        shifts.append(found[0])
+    assert len(set(shifts)) > 4  # drawn per clip
+    assert RandomShift.from_config(layer.get_config()).max_shift == 2
+    for bad in (0, 1.5, True):
+        with pytest.raises(ParameterError, match="max_shift"):
+            RandomShift(bad)
+    with pytest.raises(ParameterError, match="time, height, width"):
+        layer(x[0], training=True)
+
+
 def test_augmentation_identity_at_inference_random_in_training(rng):
     x = rng.random((64, 5, 12, 12, 3), dtype=np.float32)
     layer = RandomFlipOrNoise(flip_prob=1 / 3, noise_prob=1 / 3, noise_std=0.01, seed=3)

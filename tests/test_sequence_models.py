@@ -31,7 +31,7 @@ _FRONT = dict(crop_size=16, front_filters=(4, 8), res_blocks=(0, 1), front_units
 _ATT = dict(prenet_units=(8,), attention_dim=8, location_filters=4, location_kernel=5, postnet_filters=8,
             prenet_dropout_at_inference=False)
 TINY = {
-    "framesync": dict(**_FRONT, lstm_units=(8,), post_filters=(8,)),
+    "framesync": dict(**_FRONT, lstm_units=(8,), post_filters=(8,), shift_px=2),  # with the shift augmentation
     "lip2wav": dict(**_FRONT, **_ATT, decoder_lstm=(16, 16), reduction=2),
     "lipsound2": dict(**_FRONT, **_ATT, encoder_lstm=(8, 8), decoder_lstm=(16,), reduction=4),
 }

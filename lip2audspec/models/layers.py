@@ -32,6 +32,7 @@ __all__ = [
     "CorrelationMSELoss",
     "PearsonCorrelation",
     "RandomFlipOrNoise",
+    "RandomShift",
 ]
 
 _register = keras.saving.register_keras_serializable(package="lip2audspec")
@@ -268,3 +269,66 @@ class RandomFlipOrNoise(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "flip_prob": self.flip_prob, "noise_prob": self.noise_prob,
                 "noise_std": self.noise_std, "seed": self.seed}
+
+
+@_register
+class RandomShift(keras.layers.Layer):
+    """Random translation of whole clips by up to ``max_shift`` pixels (training only).
+
+    For every sample of the batch, one horizontal and one vertical shift are drawn uniformly from the
+    integers ``-max_shift .. max_shift`` and applied to all frames and channels of the clip (the frame and
+    its temporal differences move together; a shift commutes with temporal differences); the pixels
+    that enter at an edge repeat the edge's pixels. It mimics the jitter of a mouth cropper on unseen
+    video, the lip-reading counterpart of random cropping. At inference (``training`` falsy) the layer is
+    the identity.
+
+    Parameters
+    ----------
+    max_shift : int
+        Largest shift in pixels (>= 1).
+    seed : int or None
+        Seed of the layer's :class:`keras.random.SeedGenerator`.
+
+    Input / output shape: ``(batch, time, height, width, channels)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(2 * 3 * 8 * 8 * 1, dtype="float32").reshape(2, 3, 8, 8, 1)
+    >>> layer = RandomShift(2, seed=0)
+    >>> bool(np.array_equal(np.asarray(layer(x, training=False)), x))
+    True
+    >>> np.asarray(layer(x, training=True)).shape
+    (2, 3, 8, 8, 1)
+    """
+
+    def __init__(self, max_shift: int = 2, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 1:
+            raise ParameterError(f"RandomShift: max_shift must be an integer >= 1, got {max_shift!r}")
+        self.max_shift = int(max_shift)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        x = ops.convert_to_tensor(inputs)
+        if len(x.shape) != 5:
+            raise ParameterError(f"RandomShift expects (batch, time, height, width, channels) clips, got shape {x.shape}")
+        b, t, h, w, c = (ops.shape(x)[i] for i in range(5))
+        m = self.max_shift
+        d = ops.cast(keras.random.randint((b, 2), -m, m + 1, seed=self.seed_generator), "float32")
+        one, zero = ops.ones((b, 1)), ops.zeros((b, 1))
+        # output pixel (x, y) reads input pixel (x + dx, y + dy): rows [1, 0, dx, 0, 1, dy, 0, 0]
+        transform = ops.concatenate([one, zero, d[:, :1], zero, one, d[:, 1:], zero, zero], axis=1)
+        images = ops.reshape(ops.transpose(x, (0, 2, 3, 1, 4)), (b, h, w, t * c))
+        moved = ops.image.affine_transform(images, transform, interpolation="nearest", fill_mode="nearest",
+                                           data_format="channels_last")
+        return ops.transpose(ops.reshape(moved, (b, h, w, t, c)), (0, 3, 1, 2, 4))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_shift": self.max_shift, "seed": self.seed}

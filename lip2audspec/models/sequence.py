@@ -23,7 +23,7 @@ import keras
 from ..config import check_choice, check_int, check_int_tuple, check_real, is_int
 from ..errors import ParameterError
 from .config import _ModelConfig
-from .layers import RandomFlipOrNoise
+from .layers import RandomFlipOrNoise, RandomShift
 
 __all__ = ["SequenceConfig", "TARGETS", "visual_front_end", "bilstm_stack"]
 
@@ -63,6 +63,9 @@ class SequenceConfig(_ModelConfig):
         Dropout on the per-frame features.
     flip_prob, noise_prob, noise_std, augment_seed
         Training augmentation of the whole clip (:class:`~lip2audspec.models.layers.RandomFlipOrNoise`).
+    shift_px : int
+        Training augmentation: each clip moved by up to this many pixels in x and y
+        (:class:`~lip2audspec.models.layers.RandomShift`; 0: off).
     corr_weight, mse_weight : float
         Loss weights (``mse_weight * MSE - corr_weight * r`` per frame, as Lip2AudSpec).
     tcorr_weight, tcorr_frames
@@ -95,6 +98,7 @@ class SequenceConfig(_ModelConfig):
     bn_momentum: float = 0.9
     tcorr_weight: float = 0.0
     tcorr_frames: int = 40
+    shift_px: int = 0
 
     #: spatial stride of each front-end stage
     STRIDE: ClassVar[int] = 2
@@ -130,6 +134,7 @@ class SequenceConfig(_ModelConfig):
         self._check_loss_weights()
         check_real(self, "tcorr_weight")
         check_int(self, "tcorr_frames", lo=2)
+        check_int(self, "shift_px", lo=0)
 
     def __post_init__(self):
         self._check_sequence()
@@ -150,11 +155,15 @@ def _conv_bn(x, filters, kernel, strides, name, *, act=True, momentum=0.9):
 def visual_front_end(inp, c: SequenceConfig, *, name: str = "front"):
     """The 3D-CNN front end: ``(B, T, S, S, C)`` -> ``(B, T, front_units)`` (functional Keras graph).
 
-    Augmentation (training only) -> per stage: strided Conv3D (``front_kernel``, spatial stride 2) + BN +
+    Augmentation (training only: :class:`RandomShift` when ``shift_px`` > 0, then
+    :class:`RandomFlipOrNoise`) -> per stage: strided Conv3D (``front_kernel``, spatial stride 2) + BN +
     ReLU, then its ``res_blocks`` residual blocks (Conv3D-BN-ReLU-Conv3D-BN + skip, ReLU) -> per-frame
     flatten -> Dense(``front_units``) + ReLU -> Dropout.
     """
-    x = RandomFlipOrNoise(c.flip_prob, c.noise_prob, c.noise_std, seed=c.augment_seed, name=f"{name}_augment")(inp)
+    x = inp
+    if c.shift_px:  # only then: graphs of configs without the field stay as they were
+        x = RandomShift(c.shift_px, seed=c.augment_seed, name=f"{name}_shift")(x)
+    x = RandomFlipOrNoise(c.flip_prob, c.noise_prob, c.noise_std, seed=c.augment_seed, name=f"{name}_augment")(x)
     side = c.crop_size
     for i, (f, n_res) in enumerate(zip(c.front_filters, c.res_blocks), 1):
         x = _conv_bn(x, f, c.front_kernel, (1, c.STRIDE, c.STRIDE), f"{name}{i}", momentum=c.bn_momentum)

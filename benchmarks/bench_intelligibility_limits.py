@@ -1,0 +1,183 @@
+"""What limits the intelligibility scores of reconstructed speech: temporal blur and quiet frames (issue 13).
+
+For every clip of a prepared split, the true compressed auditory spectrogram (the training target) is
+smoothed along time with a Gaussian of ``--sigmas`` frames (10 ms each; 0 = unblurred, the oracle),
+inverted with ``aud2wav`` and scored against the clip's recorded audio: STOI, ESTOI and the word accuracy
+of the offline GRID recogniser (95 % bootstrap interval over clips; grammar chance 19 %). With ``--run``
+a lip network's reconstruction from the clip's mouth crops is scored the same way, so the table places a
+model's speech on the ladder of blurred oracles: a lip network predicting at the video rate (40 ms) that
+lands below the 40 ms blur is limited by temporal precision, not only by what the lips show.
+
+With ``--run`` and ``--truth-below DB ...``, the model's predicted spectrogram is also scored with the
+true spectrogram put in place of its **quiet frames**: frames whose true energy (decompressed, summed over
+channels) lies more than ``DB`` dB below the clip's loudest frame. The rise over the model's own scores is
+the share of the gap that lies in pauses, low-energy consonants and the recording's noise floor (STOI and
+ESTOI count every frame within 40 dB of the loudest; the word recogniser hardly listens there).
+
+aud2wav's restarts draw from generators derived from ``(--seed, condition, clip)``. Results go to
+``OUT/results.json`` (written atomically after every condition; conditions already there are skipped, so
+the script resumes) and the table to ``OUT/table.md``.
+
+Example (real GRID s1, 50 validation clips, the bundled-model run)::
+
+    python benchmarks/bench_intelligibility_limits.py --data real_s1/prepared --split seen/val --sigmas 0 2 4 \\
+        --run runs/framesync_long --truth-below 20 30 --out limits_val
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+
+def _stage(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _clips(data, split: str, limit: int | None):
+    """``[(key, crops, original audio, true target)]`` of the split (at most ``limit`` clips)."""
+    from lip2audspec.corpora.grid import GridLayout
+    from lip2audspec.data.dataset import GridDataset, dataset_file
+    from lip2audspec.data.targets import TargetConfig, clip_audio
+
+    out = []
+    with GridDataset(dataset_file(data)) as ds:
+        tcfg = TargetConfig.from_dict(ds.manifest["config"]["target"])
+        layout = GridLayout.discover(ds.manifest["source"]["grid_dir"])
+        for i in ds.split(split)[:limit]:
+            spk, uid = str(ds.clip_speakers[i]), str(ds.ids[i])
+            crops = ds.array("crops", int(i))
+            audio = clip_audio(layout.clip_paths(spk, uid), source=ds.spec.audio_source, n_video_frames=crops.shape[0],
+                               config=tcfg)
+            out.append((f"{spk}/{uid}", crops, audio, ds.array("spec", int(i))))
+    return out, tcfg
+
+
+def _score(name: str, clips, audio_of, *, sr: int, recognizer) -> dict:
+    from lip2audspec.corpora.grid import sentence_from_id
+    from lip2audspec.evaluation.asr import align_slots
+    from lip2audspec.evaluation.intelligibility import estoi, stoi
+    from lip2audspec.evaluation.summary import bootstrap_ci, grammar_chance
+
+    s, e, words = [], [], []
+    for key, crops, original, target in clips:
+        audio = audio_of(key, crops, target)
+        s.append(stoi(original, audio, sr=sr))
+        e.append(estoi(original, audio, sr=sr))
+        hyp = align_slots(recognizer.recognize(audio, sr=sr))
+        ref = sentence_from_id(key.split("/")[1])
+        words.append(np.mean([h == str(w).lower() for h, w in zip(hyp, ref)]))
+    ci = bootstrap_ci(words, seed=0)
+    return {"condition": name, "clips": len(clips), "stoi": float(np.mean(s)), "estoi": float(np.mean(e)),
+            "words": ci["mean"], "words_ci": [ci["low"], ci["high"]], "grammar_chance": grammar_chance()["accuracy"]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="prepared folder or dataset.h5")
+    ap.add_argument("--split", default="seen/val")
+    ap.add_argument("--clips", type=int, default=None, help="at most this many clips of the split")
+    ap.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0],
+                    help="Gaussian blur along time, in 10 ms frames (0: the unblurred oracle)")
+    ap.add_argument("--run", default=None, help="also score this lip-network run's reconstruction")
+    ap.add_argument("--truth-below", type=float, nargs="*", default=[],
+                    help="with --run: also score its prediction with the truth in frames more than DB below the loudest")
+    ap.add_argument("--iterations", type=int, default=20, help="aud2wav iterations")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    if any(s < 0 for s in args.sigmas):
+        ap.error(f"--sigmas must be >= 0, got {args.sigmas}")
+    if args.truth_below and not args.run:
+        ap.error("--truth-below needs --run")
+    if any(d <= 0 for d in args.truth_below):
+        ap.error(f"--truth-below must be > 0 dB, got {args.truth_below}")
+
+    from scipy.ndimage import gaussian_filter1d
+
+    from lip2audspec.auditory import aud2wav, peak_normalize
+    from lip2audspec.data.targets import decompress, spectrogram_from_target
+    from lip2audspec.evaluation.asr import GridRecognizer
+    from lip2audspec.fileio import write_json_atomic, write_text_atomic
+    from lip2audspec.seeding import derived_rng
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    res_path = out / "results.json"
+    doc = json.loads(res_path.read_text()) if res_path.is_file() else {"seed": args.seed, "data": str(args.data), "split": args.split,
+                                                          "iterations": args.iterations, "rows": []}
+    done = {r["condition"] for r in doc["rows"]}
+    clips, tcfg = _clips(args.data, args.split, args.clips)
+    p = tcfg.auditory
+    _stage(f"{len(clips)} clips of {args.split}")
+    recognizer = GridRecognizer()
+
+    def invert(target, key, condition):
+        spec = np.maximum(spectrogram_from_target(np.maximum(target, 0.0), config=tcfg), 0.0)
+        res = aud2wav(spec, n_iter=args.iterations, rng=derived_rng(args.seed, condition, key), **p.to_dict())
+        return peak_normalize(res.x_best)
+
+    conditions = [(f"true, blur {s:g} frames" if s else "true (oracle)", s) for s in args.sigmas]
+    for name, sigma in conditions:
+        if name in done:
+            continue
+        _stage(name)
+        row = _score(name, clips, lambda key, crops, t, s=sigma, n=name: invert(gaussian_filter1d(t, s, axis=0) if s else t,
+                                                                              key, n),
+                     sr=p.sr, recognizer=recognizer)
+        row["sigma_ms"] = sigma * p.frame_ms
+        doc["rows"].append(row)
+        write_json_atomic(res_path, doc)
+    if args.run:
+        from lip2audspec.inference import predict_clip
+        from lip2audspec.reconstruct import Reconstructor
+
+        rec = Reconstructor(args.run, n_iter=args.iterations, seed=args.seed)
+        if rec.autoencoder is not None:
+            sys.exit(f"{args.run} predicts autoencoder codes; this benchmark needs a spectrogram-predicting run")
+        model = f"model {Path(args.run).name}"
+        if model not in done:
+            _stage(model)
+            doc["rows"].append(_score(model, clips, lambda key, crops, t: rec.from_crops(crops, key=key).audio, sr=p.sr,
+                                      recognizer=recognizer))
+            write_json_atomic(res_path, doc)
+        for db in args.truth_below:
+            name = f"{model}, truth in frames > {db:g} dB below the loudest"
+            if name in done:
+                continue
+            _stage(name)
+
+            def mixed(key, crops, target, db=db):
+                pred = np.array(predict_clip(rec.lipnet, crops))
+                energy = np.sum(decompress(target, power=tcfg.power) ** 2, axis=1)
+                quiet = 10 * np.log10(energy + 1e-20) < 10 * np.log10(energy.max() + 1e-20) - db
+                pred[quiet] = target[quiet]
+                return invert(pred, key, "recon")
+
+            row = _score(name, clips, mixed, sr=p.sr, recognizer=recognizer)
+            row["truth_below_db"] = db
+            doc["rows"].append(row)
+            write_json_atomic(res_path, doc)
+    lines = [f"{len(clips)} clips of {args.split} ({args.data}); aud2wav {args.iterations} iterations, seed {args.seed}; "
+             f"grammar chance {100 * doc['rows'][0]['grammar_chance']:.0f} %", "",
+             "| condition | STOI | ESTOI | words [95 % CI] |", "|---|---|---|---|"]
+    for r in doc["rows"]:
+        lo, hi = r["words_ci"]
+        lines.append(f"| {r['condition']} | {r['stoi']:.3f} | {r['estoi']:.3f} | {100 * r['words']:.1f} % "
+                     f"[{100 * lo:.1f}, {100 * hi:.1f}] |")
+    table = "\n".join(lines) + "\n"
+    write_text_atomic(out / "table.md", table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
