@@ -63,18 +63,15 @@ def _clips(data, split: str, limit: int | None):
 
 def _score(name: str, clips, audio_of, *, sr: int, recognizer) -> dict:
     from lip2audspec.corpora.grid import sentence_from_id
-    from lip2audspec.evaluation.asr import align_slots
     from lip2audspec.evaluation.intelligibility import estoi, stoi
-    from lip2audspec.evaluation.summary import bootstrap_ci, grammar_chance
+    from lip2audspec.evaluation.summary import _slot_correct, bootstrap_ci, grammar_chance
 
     s, e, words = [], [], []
     for key, crops, original, target in clips:
         audio = audio_of(key, crops, target)
         s.append(stoi(original, audio, sr=sr))
         e.append(estoi(original, audio, sr=sr))
-        hyp = align_slots(recognizer.recognize(audio, sr=sr))
-        ref = sentence_from_id(key.split("/")[1])
-        words.append(np.mean([h == str(w).lower() for h, w in zip(hyp, ref)]))
+        words.append(np.mean(_slot_correct(sentence_from_id(key.split("/")[1]), recognizer.recognize(audio, sr=sr))))
     ci = bootstrap_ci(words, seed=0)
     return {"condition": name, "clips": len(clips), "stoi": float(np.mean(s)), "estoi": float(np.mean(e)),
             "words": ci["mean"], "words_ci": [ci["low"], ci["high"]], "grammar_chance": grammar_chance()["accuracy"]}
@@ -112,8 +109,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     res_path = out / "results.json"
-    doc = json.loads(res_path.read_text()) if res_path.is_file() else {"seed": args.seed, "data": str(args.data), "split": args.split,
-                                                          "iterations": args.iterations, "rows": []}
+    doc = json.loads(res_path.read_text()) if res_path.is_file() else {
+        "seed": args.seed, "data": str(args.data), "split": args.split, "iterations": args.iterations, "rows": []}
     done = {r["condition"] for r in doc["rows"]}
     clips, tcfg = _clips(args.data, args.split, args.clips)
     p = tcfg.auditory
@@ -121,18 +118,20 @@ def main(argv=None) -> int:
     recognizer = GridRecognizer()
 
     def invert(target, key, condition):
-        spec = np.maximum(spectrogram_from_target(np.maximum(target, 0.0), config=tcfg), 0.0)
+        spec = spectrogram_from_target(target, config=tcfg)  # decompression clips negatives to 0
         res = aud2wav(spec, n_iter=args.iterations, rng=derived_rng(args.seed, condition, key), **p.to_dict())
         return peak_normalize(res.x_best)
 
-    conditions = [(f"true, blur {s:g} frames" if s else "true (oracle)", s) for s in args.sigmas]
-    for name, sigma in conditions:
+    for sigma in args.sigmas:
+        name = f"true, blur {sigma:g} frames" if sigma else "true (oracle)"
         if name in done:
             continue
         _stage(name)
-        row = _score(name, clips, lambda key, crops, t, s=sigma, n=name: invert(gaussian_filter1d(t, s, axis=0) if s else t,
-                                                                              key, n),
-                     sr=p.sr, recognizer=recognizer)
+
+        def blurred(key, crops, target, sigma=sigma, name=name):
+            return invert(gaussian_filter1d(target, sigma, axis=0) if sigma else target, key, name)
+
+        row = _score(name, clips, blurred, sr=p.sr, recognizer=recognizer)
         row["sigma_ms"] = sigma * p.frame_ms
         doc["rows"].append(row)
         write_json_atomic(res_path, doc)

@@ -316,7 +316,7 @@ class RandomShift(keras.layers.Layer):
         x = ops.convert_to_tensor(inputs)
         if len(x.shape) != 5:
             raise ParameterError(f"RandomShift expects (batch, time, height, width, channels) clips, got shape {x.shape}")
-        b, t, h, w, c = (ops.shape(x)[i] for i in range(5))
+        b, t, h, w, c = ops.shape(x)
         m = self.max_shift
         d = ops.cast(keras.random.randint((b, 2), -m, m + 1, seed=self.seed_generator), "float32")
         one, zero = ops.ones((b, 1)), ops.zeros((b, 1))
