@@ -14,6 +14,15 @@ channels) lies more than ``DB`` dB below the clip's loudest frame. The rise over
 the share of the gap that lies in pauses, low-energy consonants and the recording's noise floor (STOI and
 ESTOI count every frame within 40 dB of the loudest; the word recogniser hardly listens there).
 
+With ``--stationary-below DB ...``, the true spectrogram is scored with its quiet frames (the same rule)
+set to their mean spectrum, a steady floor at the right level; with ``--stationary-silence`` the frames
+set so are those that the clip's GRID alignment marks ``sil`` or ``sp`` (the transcription's silences).
+Such an oracle knows every speech frame exactly and only the average of the recording's noise in the
+pauses, whose rise and fall nothing in the lips predicts: its scores mark what exact speech alone reaches
+against that audio (a model's pauses can do a little better than a steady floor). With ``--run`` and ``--stationary-silence``, the model's prediction
+is also scored with the alignment's silent frames set to the truth's mean there: its speech frames against
+that bound.
+
 aud2wav's restarts draw from generators derived from ``(--seed, condition, clip)``. Results go to
 ``OUT/results.json`` (written atomically after every condition; conditions already there are skipped, so
 the script resumes) and the table to ``OUT/table.md``.
@@ -58,7 +67,23 @@ def _clips(data, split: str, limit: int | None):
             audio = clip_audio(layout.clip_paths(spk, uid), source=ds.spec.audio_source, n_video_frames=crops.shape[0],
                                config=tcfg)
             out.append((f"{spk}/{uid}", crops, audio, ds.array("spec", int(i))))
-    return out, tcfg
+    return out, tcfg, layout
+
+
+def _silence_frames(layout, key: str, n_frames: int, frame_ms: float):
+    """``(n_frames,)`` bool: spectrogram frames inside the alignment's ``sil`` / ``sp`` rows of clip ``key``."""
+    from lip2audspec.corpora.grid import align_to_seconds, read_align
+
+    spk, uid = key.split("/")
+    path = layout.clip_paths(spk, uid).align
+    if path is None:
+        sys.exit(f"--stationary-silence needs GRID alignments; clip {key} has none under {layout.root}")
+    t = (np.arange(n_frames) + 0.5) * frame_ms / 1000  # frame centres in seconds
+    silent = np.zeros(n_frames, bool)
+    for start, end, word in read_align(path):
+        if word in ("sil", "sp"):
+            silent |= (t >= align_to_seconds(start)) & (t < align_to_seconds(end))
+    return silent
 
 
 def _score(name: str, clips, audio_of, *, sr: int, recognizer) -> dict:
@@ -87,6 +112,10 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default=None, help="also score this lip-network run's reconstruction")
     ap.add_argument("--truth-below", type=float, nargs="*", default=[],
                     help="with --run: also score its prediction with the truth in frames more than DB below the loudest")
+    ap.add_argument("--stationary-below", type=float, nargs="*", default=[],
+                    help="also score the truth with its frames more than DB below the loudest set to their mean spectrum")
+    ap.add_argument("--stationary-silence", action="store_true",
+                    help="also score the truth with the alignment's silent frames (sil, sp) set to their mean spectrum")
     ap.add_argument("--iterations", type=int, default=20, help="aud2wav iterations")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
@@ -95,8 +124,9 @@ def main(argv=None) -> int:
         ap.error(f"--sigmas must be >= 0, got {args.sigmas}")
     if args.truth_below and not args.run:
         ap.error("--truth-below needs --run")
-    if any(d <= 0 for d in args.truth_below):
-        ap.error(f"--truth-below must be > 0 dB, got {args.truth_below}")
+    for flag, dbs in (("--truth-below", args.truth_below), ("--stationary-below", args.stationary_below)):
+        if any(d <= 0 for d in dbs):
+            ap.error(f"{flag} must be > 0 dB, got {dbs}")
 
     from scipy.ndimage import gaussian_filter1d
 
@@ -112,59 +142,74 @@ def main(argv=None) -> int:
     doc = json.loads(res_path.read_text()) if res_path.is_file() else {
         "seed": args.seed, "data": str(args.data), "split": args.split, "iterations": args.iterations, "rows": []}
     done = {r["condition"] for r in doc["rows"]}
-    clips, tcfg = _clips(args.data, args.split, args.clips)
+    clips, tcfg, layout = _clips(args.data, args.split, args.clips)
     p = tcfg.auditory
     _stage(f"{len(clips)} clips of {args.split}")
     recognizer = GridRecognizer()
+    if args.run:  # loaded first: a run this benchmark cannot use is refused before any condition runs
+        from lip2audspec.inference import predict_clip
+        from lip2audspec.reconstruct import Reconstructor
+
+        rec = Reconstructor(args.run, n_iter=args.iterations, seed=args.seed)
+        if rec.autoencoder is not None and (args.truth_below or args.stationary_silence):
+            sys.exit(f"{args.run} predicts autoencoder codes: --truth-below and --stationary-silence put true "
+                     "spectrogram frames into the prediction and need a spectrogram-predicting run")
 
     def invert(target, key, condition):
         spec = spectrogram_from_target(target, config=tcfg)  # decompression clips negatives to 0
         res = aud2wav(spec, n_iter=args.iterations, rng=derived_rng(args.seed, condition, key), **p.to_dict())
         return peak_normalize(res.x_best)
 
-    for sigma in args.sigmas:
-        name = f"true, blur {sigma:g} frames" if sigma else "true (oracle)"
+    def quiet_frames(target, db):
+        """Frames whose true energy lies more than ``db`` dB below the clip's loudest frame."""
+        energy = np.sum(decompress(target, power=tcfg.power) ** 2, axis=1)
+        return 10 * np.log10(energy + 1e-20) < 10 * np.log10(energy.max() + 1e-20) - db
+
+    def run_condition(name, fields, audio_of):
         if name in done:
-            continue
+            return
         _stage(name)
-
-        def blurred(key, crops, target, sigma=sigma, name=name):
-            return invert(gaussian_filter1d(target, sigma, axis=0) if sigma else target, key, name)
-
-        row = _score(name, clips, blurred, sr=p.sr, recognizer=recognizer)
-        row["sigma_ms"] = sigma * p.frame_ms
+        row = _score(name, clips, audio_of, sr=p.sr, recognizer=recognizer)
+        row.update(fields)
         doc["rows"].append(row)
         write_json_atomic(res_path, doc)
+
+    for sigma in args.sigmas:
+        name = f"true, blur {sigma:g} frames" if sigma else "true (oracle)"
+        run_condition(name, {"sigma_ms": sigma * p.frame_ms}, lambda key, crops, target, sigma=sigma, name=name: invert(
+            gaussian_filter1d(target, sigma, axis=0) if sigma else target, key, name))
+
+    def silence_of(key, target):
+        return _silence_frames(layout, key, len(target), p.frame_ms)
+
+    def with_frames(base, key, target, frames_of, fill, condition):
+        """``base`` with the frames chosen by ``frames_of`` replaced by ``fill(target, mask)``, inverted."""
+        out = np.array(base)
+        mask = frames_of(key, target)
+        if mask.any():
+            out[mask] = fill(target, mask)
+        return invert(out, key, condition)
+
+    truth, mean = (lambda target, mask: target[mask]), (lambda target, mask: target[mask].mean(axis=0))
+    floors = [(f"true, frames > {db:g} dB below the loudest set to their mean", {"stationary_below_db": db},
+               lambda key, target, db=db: quiet_frames(target, db)) for db in args.stationary_below]
+    if args.stationary_silence:
+        floors.append(("true, the alignment's silent frames set to their mean", {"stationary_silence": True}, silence_of))
+    for name, fields, frames_of in floors:
+        share = float(np.mean(np.concatenate([frames_of(k, t) for k, _, _, t in clips])))
+        run_condition(name, {**fields, "frames_replaced": share},
+                      lambda key, crops, target, f=frames_of, n=name: with_frames(target, key, target, f, mean, n))
     if args.run:
-        from lip2audspec.inference import predict_clip
-        from lip2audspec.reconstruct import Reconstructor
-
-        rec = Reconstructor(args.run, n_iter=args.iterations, seed=args.seed)
-        if rec.autoencoder is not None:
-            sys.exit(f"{args.run} predicts autoencoder codes; this benchmark needs a spectrogram-predicting run")
         model = f"model {Path(args.run).name}"
-        if model not in done:
-            _stage(model)
-            doc["rows"].append(_score(model, clips, lambda key, crops, t: rec.from_crops(crops, key=key).audio, sr=p.sr,
-                                      recognizer=recognizer))
-            write_json_atomic(res_path, doc)
-        for db in args.truth_below:
-            name = f"{model}, truth in frames > {db:g} dB below the loudest"
-            if name in done:
-                continue
-            _stage(name)
-
-            def mixed(key, crops, target, db=db):
-                pred = np.array(predict_clip(rec.lipnet, crops))
-                energy = np.sum(decompress(target, power=tcfg.power) ** 2, axis=1)
-                quiet = 10 * np.log10(energy + 1e-20) < 10 * np.log10(energy.max() + 1e-20) - db
-                pred[quiet] = target[quiet]
-                return invert(pred, key, "recon")
-
-            row = _score(name, clips, mixed, sr=p.sr, recognizer=recognizer)
-            row["truth_below_db"] = db
-            doc["rows"].append(row)
-            write_json_atomic(res_path, doc)
+        run_condition(model, {}, lambda key, crops, t: rec.from_crops(crops, key=key).audio)
+        mixes = [(f"{model}, truth in frames > {db:g} dB below the loudest", {"truth_below_db": db},
+                  lambda key, target, db=db: quiet_frames(target, db), truth) for db in args.truth_below]
+        if args.stationary_silence:
+            mixes.append((f"{model}, the alignment's silent frames set to the truth's mean", {"stationary_silence": True},
+                          silence_of, mean))
+        for name, fields, frames_of, fill in mixes:
+            run_condition(name, fields, lambda key, crops, target, f=frames_of, g=fill: with_frames(
+                predict_clip(rec.lipnet, crops), key, target, f, g, "recon"))
     lines = [f"{len(clips)} clips of {args.split} ({args.data}); aud2wav {args.iterations} iterations, seed {args.seed}; "
              f"grammar chance {100 * doc['rows'][0]['grammar_chance']:.0f} %", "",
              "| condition | STOI | ESTOI | words [95 % CI] |", "|---|---|---|---|"]

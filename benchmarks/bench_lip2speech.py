@@ -5,6 +5,8 @@ For each ``--arch`` (window network ``lip2audspec``; whole-clip ``framesync``, `
 1. train it with ``train_main --arch`` (``small`` preset, ``--epochs`` epochs, seed ``--seed``) on the
    prepared dataset's ``seen/train`` split unless ``--run ARCH=RUN`` names an existing run (the same
    budget for every family; ``best.keras`` = the epoch of lowest validation loss: chosen on val);
+   ``--model-config ARCH=FILE`` hands a family's training ``train_main --model-config FILE`` (a whole
+   config, or a JSON object of the fields to change, e.g. ``{"tcorr_weight": 1.0}``);
 2. evaluate it on ``--split`` (default ``seen/test``) with :func:`lip2audspec.evaluation.evaluate`
    (aud2wav, ``--iterations`` iterations; original / oracle / reconstruction; STOI, ESTOI, word accuracy
    of the offline GRID recogniser with a 95 % bootstrap interval) into ``OUT/ARCH/report``;
@@ -53,6 +55,19 @@ def _train(arch, data, run, epochs, seed, extra):
             "--no-tensorboard", "--overwrite", *extra]
     if train_main(argv) != 0:
         raise SystemExit(f"training {arch} failed")
+
+
+def _pairs(ap, flag: str, values) -> dict:
+    """``["ARCH=VALUE", ...]`` -> ``{ARCH: VALUE}``; a malformed or repeated entry is a usage error."""
+    out = {}
+    for v in values:
+        arch, sep, value = v.partition("=")
+        if not (sep and arch and value):
+            ap.error(f"{flag} takes ARCH=VALUE, got {v!r}")
+        if arch in out:
+            ap.error(f"{flag} names {arch} twice")
+        out[arch] = value
+    return out
 
 
 def _throughput(run: Path) -> dict:
@@ -152,6 +167,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--arch", action="append", default=[], help="family to train and evaluate (repeatable)")
     ap.add_argument("--run", action="append", default=[], metavar="ARCH=RUN", help="use an existing run for ARCH")
+    ap.add_argument("--model-config", action="append", default=[], metavar="ARCH=FILE",
+                    help="train ARCH with train_main --model-config FILE (repeatable)")
     ap.add_argument("--epochs", type=int, default=5, help="training budget per family (epochs)")
     ap.add_argument("--autoencoder", help="autoencoder run (window network without bottleneck targets)")
     ap.add_argument("--split", default="seen/test")
@@ -159,24 +176,34 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     from lip2audspec.data.dataset import dataset_file
+    from lip2audspec.fileio import write_json_atomic
 
     args.data = dataset_file(args.data)
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = dict(r.split("=", 1) for r in args.run)
+    runs, model_configs = _pairs(ap, "--run", args.run), _pairs(ap, "--model-config", args.model_config)
     archs = list(dict.fromkeys([*runs, *args.arch]))
+    for arch, path in model_configs.items():
+        if arch in runs or arch not in archs:
+            ap.error(f"--model-config {arch}={path}: {arch} is not trained here (give it with --arch, not --run)")
+        if not Path(path).is_file():
+            ap.error(f"--model-config {arch}={path}: no such file")
     rows = []
     for arch in archs:
         run = Path(runs[arch]) if arch in runs else args.out / arch / "run"
         if arch not in runs:
-            _train(arch, args.data, run, args.epochs, args.seed,
-                   ["--autoencoder", args.autoencoder] if args.autoencoder else [])
+            extra = ["--autoencoder", args.autoencoder] if args.autoencoder else []
+            if arch in model_configs:
+                extra += ["--model-config", model_configs[arch]]
+            _train(arch, args.data, run, args.epochs, args.seed, extra)
         rows.append(_row(arch, run, args.out, args))
         _stage(f"{arch}: words {rows[-1]['words']:.3f}, STOI {rows[-1]['stoi']:.3f}, ESTOI {rows[-1]['estoi']:.3f}")
     table = _table(rows)
     print(table)
     (args.out / "table.md").write_text(table + "\n")
-    (args.out / "summary.json").write_text(json.dumps({"seed": args.seed, "split": args.split, "rows": rows,
-                                                       "aud2wav_iterations": args.iterations}, indent=2))
+    write_json_atomic(args.out / "summary.json", {"seed": args.seed, "split": args.split, "rows": rows,
+                                                  "aud2wav_iterations": args.iterations,
+                                                  "model_configs": {a: json.loads(Path(f).read_text())
+                                                                    for a, f in model_configs.items()}})
     if rows:  # the families side by side (paired word differences against the first, example clips)
         from lip2audspec.evaluation.compare import write_comparison
 

@@ -408,3 +408,31 @@ def test_train_lipsync_cli_schedule_flags(tiny_lipsync_run, tmp_path, capsys):
 
     c = _model_config(Args(), {"sync_start_step": 7, "sync_start_below": 0.75, "lower_weight": 2.0})
     assert (c.sync_start_step, c.sync_start_below, c.lower_weight, c.face_size) == (7, 0.75, 2.0, 64)
+
+
+def test_train_lipsync_model_config_whole_or_changes(tmp_path):
+    """``--model-config``: a whole Wav2Lip config replaces the preset; an object without "kind" changes only
+    the fields it names (as train_main's); another kind or an unknown field is refused, naming the file."""
+    import json
+
+    from lip2audspec.cli.train_lipsync import _model_config
+    from lip2audspec.errors import ParameterError
+    from lip2audspec.models.wav2lip import wav2lip_preset
+
+    class Args:
+        preset = "small"
+
+        def __init__(self, path):
+            self.model_config = str(path)
+
+    whole = tiny_config().save_json(tmp_path / "whole.json")
+    assert _model_config(Args(whole)) == tiny_config()
+    (tmp_path / "part.json").write_text(json.dumps({"lower_weight": 3.0}))
+    assert _model_config(Args(tmp_path / "part.json"), {"sync_start_step": 7}) == wav2lip_preset("small").replace(
+        lower_weight=3.0, sync_start_step=7)
+    (tmp_path / "other.json").write_text(json.dumps({"kind": "framesync", "crop_size": 48}))
+    with pytest.raises(ParameterError, match=r"other\.json: config is of kind 'framesync'"):
+        _model_config(Args(tmp_path / "other.json"))
+    (tmp_path / "typo.json").write_text(json.dumps({"face_sise": 48}))
+    with pytest.raises(ParameterError, match="face_sise"):
+        _model_config(Args(tmp_path / "typo.json"))

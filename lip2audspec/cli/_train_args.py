@@ -74,17 +74,36 @@ def _preset_config(args, kind: str):
     return getattr(preset(args.preset), kind)
 
 
+def config_from_json(path, preset, whole=None):
+    """The model config that ``--model-config PATH`` asks for.
+
+    ``PATH`` holds a whole config (a JSON object with ``"kind"``, e.g. another run's ``config.json``: built
+    by ``whole(d)``, by default ``preset()``'s class) or an object of the fields to change in ``preset()``
+    (unknown fields are named in the error). ``preset`` is a callable, so a whole config builds no preset.
+    """
+    from ..errors import ParameterError
+
+    d = _read_json_object(path)
+    if "kind" not in d:
+        return preset().replace(**d)
+    if whole is not None:
+        return whole(d)
+    cls = type(preset())
+    try:
+        return cls.from_dict(d, schema=1 if "schema" not in d else None)
+    except ParameterError as exc:
+        raise ParameterError(f"{path}: {exc}") from None
+
+
 def model_config(args, kind: str):
     if args.resume:
         return None
     if not args.model_config:
         return _preset_config(args, kind)
-    d = _read_json_object(args.model_config)
-    if "kind" in d:  # a whole config file (e.g. another run's config.json)
-        from ..models.config import config_from_dict
+    from ..models.config import config_from_dict
 
-        return config_from_dict(d, source=args.model_config)
-    return _preset_config(args, kind).replace(**d)  # changes to the preset (unknown fields are named in the error)
+    return config_from_json(args.model_config, lambda: _preset_config(args, kind),
+                            whole=lambda d: config_from_dict(d, source=args.model_config))
 
 
 def prologue(args) -> None:

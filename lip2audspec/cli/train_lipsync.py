@@ -19,7 +19,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--expert", metavar="SYNC_RUN", help="frozen lip-sync expert (SyncNet run on the auditory "
                         "spectrogram) for the sync loss; with --resume, switches it on from now")
     parser.add_argument("--preset", default="small", choices=["small", "paper"])
-    parser.add_argument("--model-config", metavar="JSON", help="Wav2Lip config JSON (overrides the preset's model config)")
+    parser.add_argument("--model-config", metavar="JSON", help="Wav2Lip config JSON: a whole config (with \"kind\") replaces the "
+                        "preset's; an object without \"kind\" changes only the fields it names")
     parser.add_argument("--sync-start-step", type=int, metavar="N", help="schedule: the sync loss enters the objective "
                         "from optimiser step N; L1 alone before (default: the model config's, 0; with --resume: changes "
                         "the schedule of a run that has not switched yet, recorded)")
@@ -77,9 +78,11 @@ def run(args) -> int:
 
 
 def _model_config(args, changes=None):
-    from ..models.wav2lip import Wav2LipConfig, wav2lip_preset
+    from ..models.wav2lip import wav2lip_preset
+    from ._train_args import config_from_json
 
     if not args.model_config and not changes:
         return None
-    config = Wav2LipConfig.load_json(args.model_config) if args.model_config else wav2lip_preset(args.preset)
+    preset = lambda: wav2lip_preset(args.preset)  # noqa: E731
+    config = config_from_json(args.model_config, preset) if args.model_config else preset()
     return config.replace(**changes) if changes else config
