@@ -184,11 +184,11 @@ def main(argv=None) -> int:
 
     def with_frames(base, key, target, frames_of, fill, condition):
         """``base`` with the frames chosen by ``frames_of`` replaced by ``fill(target, mask)``, inverted."""
-        out = np.array(base)
+        spliced = np.array(base)
         mask = frames_of(key, target)
         if mask.any():
-            out[mask] = fill(target, mask)
-        return invert(out, key, condition)
+            spliced[mask] = fill(target, mask)
+        return invert(spliced, key, condition)
 
     truth, mean = (lambda target, mask: target[mask]), (lambda target, mask: target[mask].mean(axis=0))
     floors = [(f"true, frames > {db:g} dB below the loudest set to their mean", {"stationary_below_db": db},
