@@ -72,7 +72,7 @@ def _clips(data, split: str, limit: int | None):
 
 def _silence_frames(layout, key: str, n_frames: int, frame_ms: float):
     """``(n_frames,)`` bool: spectrogram frames inside the alignment's ``sil`` / ``sp`` rows of clip ``key``."""
-    from lip2audspec.corpora.grid import align_to_seconds, read_align
+    from lip2audspec.corpora.grid import SILENCE_WORDS, align_to_seconds, read_align
 
     spk, uid = key.split("/")
     path = layout.clip_paths(spk, uid).align
@@ -81,7 +81,7 @@ def _silence_frames(layout, key: str, n_frames: int, frame_ms: float):
     t = (np.arange(n_frames) + 0.5) * frame_ms / 1000  # frame centres in seconds
     silent = np.zeros(n_frames, bool)
     for start, end, word in read_align(path):
-        if word in ("sil", "sp"):
+        if word in SILENCE_WORDS:
             silent |= (t >= align_to_seconds(start)) & (t < align_to_seconds(end))
     return silent
 
@@ -182,10 +182,9 @@ def main(argv=None) -> int:
     def silence_of(key, target):
         return _silence_frames(layout, key, len(target), p.frame_ms)
 
-    def with_frames(base, key, target, frames_of, fill, condition):
-        """``base`` with the frames chosen by ``frames_of`` replaced by ``fill(target, mask)``, inverted."""
+    def with_frames(base, key, target, mask, fill, condition):
+        """``base`` with the frames where ``mask`` is true replaced by ``fill(target, mask)``, inverted."""
         spliced = np.array(base)
-        mask = frames_of(key, target)
         if mask.any():
             spliced[mask] = fill(target, mask)
         return invert(spliced, key, condition)
@@ -196,9 +195,12 @@ def main(argv=None) -> int:
     if args.stationary_silence:
         floors.append(("true, the alignment's silent frames set to their mean", {"stationary_silence": True}, silence_of))
     for name, fields, frames_of in floors:
-        share = float(np.mean(np.concatenate([frames_of(k, t) for k, _, _, t in clips])))
+        if name in done:
+            continue
+        masks = {key: frames_of(key, target) for key, _, _, target in clips}  # once: scored and counted
+        share = float(np.mean(np.concatenate(list(masks.values()))))
         run_condition(name, {**fields, "frames_replaced": share},
-                      lambda key, crops, target, f=frames_of, n=name: with_frames(target, key, target, f, mean, n))
+                      lambda key, crops, target, m=masks, n=name: with_frames(target, key, target, m[key], mean, n))
     if args.run:
         model = f"model {Path(args.run).name}"
         run_condition(model, {}, lambda key, crops, t: rec.from_crops(crops, key=key).audio)
@@ -209,7 +211,7 @@ def main(argv=None) -> int:
                           silence_of, mean))
         for name, fields, frames_of, fill in mixes:
             run_condition(name, fields, lambda key, crops, target, f=frames_of, g=fill: with_frames(
-                predict_clip(rec.lipnet, crops), key, target, f, g, "recon"))
+                predict_clip(rec.lipnet, crops), key, target, f(key, target), g, "recon"))
     lines = [f"{len(clips)} clips of {args.split} ({args.data}); aud2wav {args.iterations} iterations, seed {args.seed}; "
              f"grammar chance {100 * doc['rows'][0]['grammar_chance']:.0f} %", "",
              "| condition | STOI | ESTOI | words [95 % CI] |", "|---|---|---|---|"]

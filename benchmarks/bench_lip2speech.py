@@ -182,11 +182,16 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     runs, model_configs = _pairs(ap, "--run", args.run), _pairs(ap, "--model-config", args.model_config)
     archs = list(dict.fromkeys([*runs, *args.arch]))
+    config_changes = {}  # each file read once, up front: recorded in the summary, a bad one stops nothing hours in
     for arch, path in model_configs.items():
         if arch in runs or arch not in archs:
             ap.error(f"--model-config {arch}={path}: {arch} is not trained here (give it with --arch, not --run)")
         if not Path(path).is_file():
             ap.error(f"--model-config {arch}={path}: no such file")
+        try:
+            config_changes[arch] = json.loads(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            ap.error(f"--model-config {arch}={path}: not readable JSON ({exc})")
     rows = []
     for arch in archs:
         run = Path(runs[arch]) if arch in runs else args.out / arch / "run"
@@ -202,8 +207,7 @@ def main(argv=None) -> int:
     (args.out / "table.md").write_text(table + "\n")
     write_json_atomic(args.out / "summary.json", {"seed": args.seed, "split": args.split, "rows": rows,
                                                   "aud2wav_iterations": args.iterations,
-                                                  "model_configs": {a: json.loads(Path(f).read_text())
-                                                                    for a, f in model_configs.items()}})
+                                                  "model_configs": config_changes})
     if rows:  # the families side by side (paired word differences against the first, example clips)
         from lip2audspec.evaluation.compare import write_comparison
 
