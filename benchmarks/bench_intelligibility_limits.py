@@ -14,6 +14,10 @@ channels) lies more than ``DB`` dB below the clip's loudest frame. The rise over
 the share of the gap that lies in pauses, low-energy consonants and the recording's noise floor (STOI and
 ESTOI count every frame within 40 dB of the loudest; the word recogniser hardly listens there).
 
+With ``--freq-sigmas S ...``, the true spectrogram is smoothed across its channels instead (a Gaussian of S
+channels; 24 channels make an octave): it blurs the harmonics and formant peaks that a model which cannot
+see the voice's pitch predicts only on average, so the rows show what spectral fine detail alone is worth.
+
 With ``--stationary-below DB ...``, the true spectrogram is scored with its quiet frames (the same rule)
 set to their mean spectrum, a steady floor at the right level; with ``--stationary-silence`` the frames
 set so are those that the clip's GRID alignment marks ``sil`` or ``sp`` (the transcription's silences).
@@ -109,6 +113,8 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", type=int, default=None, help="at most this many clips of the split")
     ap.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0],
                     help="Gaussian blur along time, in 10 ms frames (0: the unblurred oracle)")
+    ap.add_argument("--freq-sigmas", type=float, nargs="*", default=[],
+                    help="also the truth smoothed across channels by a Gaussian of these many channels (> 0)")
     ap.add_argument("--run", default=None, help="also score this lip-network run's reconstruction")
     ap.add_argument("--truth-below", type=float, nargs="*", default=[],
                     help="with --run: also score its prediction with the truth in frames more than DB below the loudest")
@@ -122,6 +128,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if any(s < 0 for s in args.sigmas):
         ap.error(f"--sigmas must be >= 0, got {args.sigmas}")
+    if any(s <= 0 for s in args.freq_sigmas):
+        ap.error(f"--freq-sigmas must be > 0, got {args.freq_sigmas}")
     if args.truth_below and not args.run:
         ap.error("--truth-below needs --run")
     for flag, dbs in (("--truth-below", args.truth_below), ("--stationary-below", args.stationary_below)):
@@ -178,6 +186,11 @@ def main(argv=None) -> int:
         name = f"true, blur {sigma:g} frames" if sigma else "true (oracle)"
         run_condition(name, {"sigma_ms": sigma * p.frame_ms}, lambda key, crops, target, sigma=sigma, name=name: invert(
             gaussian_filter1d(target, sigma, axis=0) if sigma else target, key, name))
+
+    for sigma in args.freq_sigmas:
+        name = f"true, smoothed across {sigma:g} channels"
+        run_condition(name, {"freq_sigma_channels": sigma}, lambda key, crops, target, sigma=sigma, name=name: invert(
+            gaussian_filter1d(target, sigma, axis=1), key, name))
 
     def silence_of(key, target):
         return _silence_frames(layout, key, len(target), p.frame_ms)

@@ -9,7 +9,8 @@ target post-processing, auditory parameters), and turns any video OpenCV can rea
 3. the clip's predicted target (:func:`lip2audspec.inference.predict_clip`: the window network at hop 1
    with overlaps averaged, or a whole-clip family such as ``framesync``);
 4. codes -> the autoencoder's decoder -> compressed spectrogram (families that predict the spectrogram
-   itself skip it); decompression and re-delay (:func:`spectrogram_from_target`);
+   itself skip it); decompression and re-delay (:func:`spectrogram_from_target`); with ``voice_f0``, a
+   steady voice's harmonics put in (:func:`lip2audspec.auditory.harmonics.impose_harmonics`);
 5. ``aud2wav`` (``n_iter`` iterations from the ``aud2wavi`` guess) -> audio at 16 kHz.
 
 Videos of any length (:meth:`Reconstructor.from_video`, :meth:`Reconstructor.stream`): a video of at most
@@ -43,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from .auditory import aud2wav, peak_normalize, write_wav
+from .auditory.harmonics import impose_harmonics
 from .auditory.stream import DEFAULT_CHUNK_FRAMES, DEFAULT_OVERLAP_FRAMES, WavStreamWriter, aud2wav_stream
 from .data.crop import CropConfig, MaskCropper, make_cropper
 from .data.stats import STATS_FILE, CropCheck, compare_crops, load_crop_statistics
@@ -243,6 +245,14 @@ class Reconstructor:
     hop : int
         Frames between the window network's windows on videos longer than ``chunk`` (default 1: every
         window, overlaps averaged, as on one clip; ``window``: 5x less work, no averaging).
+    voice_f0 : float, optional
+        Put a steady voice's harmonics at this pitch (Hz) into the predicted spectrogram before aud2wav
+        (:func:`~lip2audspec.auditory.harmonics.impose_harmonics`): the lips do not show the pitch, so the
+        prediction lacks the harmonic ridges and inverts to breathy, noise-excited speech. Use the speaker's
+        typical pitch (:func:`~lip2audspec.auditory.harmonics.estimate_f0` on training targets; real GRID
+        s1: 107 Hz). Default None: the published path, no harmonics.
+    voice_strength : float
+        Exponent of the imposed ripple (default 1; 0 is the same as no ``voice_f0``).
 
     Examples
     --------
@@ -258,7 +268,8 @@ class Reconstructor:
                  crop_method: str | None = None, seed: int = 0, stats=None, chunk: int | None = None,
                  overlap: int = DEFAULT_OVERLAP, audio_chunk: int = DEFAULT_CHUNK_FRAMES,
                  audio_overlap: int = DEFAULT_OVERLAP_FRAMES, track: TrackConfig | None = None, hop: int = 1,
-                 detect_every: int | None = None, landmark_step: int | None = None):
+                 detect_every: int | None = None, landmark_step: int | None = None, voice_f0: float | None = None,
+                 voice_strength: float = 1.0):
         self.seed = check_seed(seed)
         run = RunDir(lip_run)
         cfg = run.config()
@@ -298,6 +309,9 @@ class Reconstructor:
         if isinstance(hop, bool) or not isinstance(hop, (int, np.integer)) or not 1 <= hop <= self.window:
             raise ParameterError(f"hop must be an integer in [1, window = {self.window}], got {hop!r}")
         self.hop = int(hop)
+        if voice_f0 is not None:  # validated here, not at the first clip
+            impose_harmonics(np.ones((1, 128)), voice_f0, strength=voice_strength, **self.target_config.auditory.to_dict())
+        self.voice_f0, self.voice_strength = voice_f0, voice_strength
         self.track_config = TrackConfig() if track is None else track
         if not isinstance(self.track_config, TrackConfig):
             raise ParameterError(f"track must be a TrackConfig, got {type(self.track_config).__name__}")
@@ -528,6 +542,7 @@ class Reconstructor:
                 if d:
                     spec = np.concatenate([np.repeat(spec[:1], d, axis=0) if tail is None else tail, spec])
                     spec, tail = spec[:-d], spec[-d:]
+                spec = self._voiced(spec)
                 if keep is not None:
                     keep["codes"].append(c)
                     keep["target"].append(target)
@@ -589,7 +604,7 @@ class Reconstructor:
         t_lip = time.perf_counter() - t0
         t0 = time.perf_counter()
         target = decode(self.autoencoder, codes) if self.autoencoder is not None else codes
-        spec = np.maximum(spectrogram_from_target(target, config=self.target_config), 0.0)
+        spec = self._voiced(np.maximum(spectrogram_from_target(target, config=self.target_config), 0.0))
         t_dec = time.perf_counter() - t0
         t0 = time.perf_counter()
         p = self.target_config.auditory
@@ -601,6 +616,12 @@ class Reconstructor:
         return Reconstruction(audio=audio, sr=p.sr, target=target, spectrogram=spec, codes=codes, crops=crops,
                               errors=res.errors, timings={"lipnet": t_lip, "decode": t_dec, "aud2wav": t_inv},
                               seed=self.seed, key=key, restarts=res.restarts, check=check)
+
+    def _voiced(self, spec):
+        """``spec`` with the ``voice_f0`` harmonics imposed (unchanged without ``voice_f0``)."""
+        if self.voice_f0 is None or not len(spec):
+            return spec
+        return impose_harmonics(spec, self.voice_f0, strength=self.voice_strength, **self.target_config.auditory.to_dict())
 
     def check_crops(self, crops, *, source: str | None = None) -> CropCheck | None:
         """Compare a clip's crops with the training crops' statistics; log a WARNING if they differ.

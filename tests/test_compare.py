@@ -8,7 +8,7 @@ import pytest
 from lip2audspec.cli.main import main as cli_main
 from lip2audspec.errors import DataError, ParameterError
 from lip2audspec.evaluation import ClipResult, write_report
-from lip2audspec.evaluation.compare import load_report, paired_word_difference, write_comparison
+from lip2audspec.evaluation.compare import load_report, paired_metric_differences, paired_word_difference, write_comparison
 
 IDS = ["bbaf2n", "bbal6n", "bbaz4n", "bbbf7p", "bgaa2n", "lrae3s"]
 
@@ -47,8 +47,14 @@ def test_paired_difference_and_documents(tmp_path):
     assert [m["label"] for m in doc["models"]] == ["window", "framesync"] and doc["warnings"] == []
     assert doc["models"][1]["words"]["accuracy"] == pytest.approx(30 / 36)
     assert doc["models"][0]["vs_baseline"]["difference"] == 0.0
+    # STOI 0.5 - 0.05 k per clip: framesync's k (0, 1, 2, 3, 0, 0) against window's 3s -> +0.1 on average
+    m = paired_metric_differences(load_report(b), load_report(a))
+    assert m["stoi"]["n"] == 6 and m["stoi"]["difference"] == pytest.approx(0.05 * (18 - 6) / 6)
+    assert m["stoi"]["ci"][0] <= m["stoi"]["difference"] <= m["stoi"]["ci"][1] and m["corr2d"]["difference"] == 0.0
+    assert "estoi" not in m and doc["models"][1]["vs_baseline_metrics"]["stoi"] == m["stoi"]
     md = (tmp_path / "cmp" / "comparison.md").read_text()
     assert "| framesync | 6 |" in md and "+33.3 points" in md and "| chance |" in md
+    assert "Metrics vs window, paired" in md and "| framesync | +0.000 [+0.000, +0.000] | +0.100 [" in md
     assert json.loads((tmp_path / "cmp" / "comparison.json").read_text())["models"][1]["label"] == "framesync"
     html = (tmp_path / "cmp" / "index.html").read_text()
     ex = doc["examples"]

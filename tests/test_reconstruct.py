@@ -74,6 +74,13 @@ def test_cli_reconstruct_single_and_batch(tiny_runs, tiny_grid, tmp_path, capsys
                  "--iterations", "2", "--plot", str(tmp_path / "a.png")]) == 0
     x, sr = read_wav(tmp_path / "a.wav")
     assert sr == 16000 and len(x) == 48000 and (tmp_path / "a.png").is_file()
+    # --voice-f0: the same clip with a steady voice imposed (other audio); a pitch out of range is a usage error
+    assert main(["reconstruct", str(video), "-m", str(tiny_runs["lip"]), "-o", str(tmp_path / "v.wav"),
+                 "--iterations", "2", "--voice-f0", "107"]) == 0
+    v, _ = read_wav(tmp_path / "v.wav")
+    assert v.shape == x.shape and not np.allclose(v, x, atol=1e-3)
+    assert main(["reconstruct", str(video), "-m", str(tiny_runs["lip"]), "-o", str(tmp_path / "w.wav"),
+                 "--voice-f0", "0"]) == 2 and not (tmp_path / "w.wav").exists()
     # batch over the speaker folder: the damaged clip of tiny_grid (if it is s1's) is reported, not fatal
     rc = main(["reconstruct", "--batch", str(tiny_grid / "s2"), "-m", str(tiny_runs["lip"]), "-o", str(tmp_path / "batch"),
                "--iterations", "2", "--quiet"])

@@ -267,6 +267,22 @@ def test_reconstruct_ten_and_one_second_videos(stream_rec, ten_second_video, tmp
     assert not res1.streamed and np.abs(y - short.audio).max() < 1e-4
 
 
+
+def test_voice_f0_on_streamed_and_one_clip_videos(stream_rec, tiny_runs, ten_second_video, tmp_path):
+    """``voice_f0``: both paths (streamed 10 s, one 1 s clip) invert the prediction with the harmonics imposed."""
+    from lip2audspec.auditory.harmonics import impose_harmonics
+    from lip2audspec.reconstruct import Reconstructor
+
+    voiced = Reconstructor(tiny_runs["lip"], n_iter=2, hop=5, voice_f0=107.0)
+    one = write_video(tmp_path / "one.mp4", read_video(ten_second_video, gray=False, max_frames=25).frames, fps=25)
+    for video in (ten_second_video, one):
+        plain, out = stream_rec.from_video(video), voiced.from_video(video)
+        np.testing.assert_allclose(out.spectrogram, impose_harmonics(plain.spectrogram, 107.0), rtol=1e-6, atol=1e-9)
+        assert out.audio.shape == plain.audio.shape and not np.allclose(out.audio, plain.audio, atol=1e-3)
+    with pytest.raises(ParameterError, match="f0_hz"):
+        Reconstructor(tiny_runs["lip"], voice_f0=0.0)
+
+
 def test_streamed_reconstruction_errors(stream_rec, tiny_runs, tmp_path):
     from lip2audspec.reconstruct import Reconstructor
 

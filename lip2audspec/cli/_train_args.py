@@ -78,21 +78,17 @@ def config_from_json(path, preset, whole=None):
     """The model config that ``--model-config PATH`` asks for.
 
     ``PATH`` holds a whole config (a JSON object with ``"kind"``, e.g. another run's ``config.json``: built
-    by ``whole(d)``, by default ``preset()``'s class) or an object of the fields to change in ``preset()``
+    by ``whole(d)``, by default as ``preset()``'s class) or an object of the fields to change in ``preset()``
     (unknown fields are named in the error). ``preset`` is a callable, so a whole config builds no preset.
     """
-    from ..errors import ParameterError
+    from ..models.config import config_from_dict
 
     d = _read_json_object(path)
     if "kind" not in d:
         return preset().replace(**d)
     if whole is not None:
         return whole(d)
-    cls = type(preset())
-    try:
-        return cls.from_dict(d, schema=1 if "schema" not in d else None)
-    except ParameterError as exc:
-        raise ParameterError(f"{path}: {exc}") from None
+    return config_from_dict(d, source=path, cls=type(preset()))
 
 
 def model_config(args, kind: str):

@@ -18,7 +18,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sync-model", default="default",
                         help="lip-sync expert for the LSE-D / LSE-C columns (run folder or bundled name; default: the "
                              "bundled one if any; 'none': no sync scores)")
+    parser.add_argument("--voice-f0", type=_voice_f0, metavar="HZ|auto",
+                        help="impose a steady voice's harmonics at this pitch on the reconstruction before aud2wav "
+                             "('auto': the speaker's pitch from the dataset's training targets; default: none, as published)")
     parser.add_argument("--quiet", action="store_true")
+
+
+def _voice_f0(value: str):
+    import argparse
+
+    if value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a pitch in Hz or 'auto', got {value!r}") from None
 
 
 def run(args) -> int:
@@ -29,7 +43,7 @@ def run(args) -> int:
     doc = evaluate(args.model, args.data, out=args.out, split=args.split, n_iter=args.iterations,
                    clips_per_speaker=args.clips_per_speaker, report_clips=args.report_clips, grid_dir=args.grid_dir,
                    seed=args.seed, progress=not args.quiet,
-                   sync_model=None if args.sync_model == "none" else args.sync_model)
+                   sync_model=None if args.sync_model == "none" else args.sync_model, voice_f0=args.voice_f0)
     print(_summary_text(doc))
     print(f"report: {Path(args.out).resolve() / 'index.html'}")
     if args.screenshot:

@@ -21,6 +21,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--iterations", type=int, default=20, help="aud2wav iterations (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of aud2wav's random restarts (default 0)")
     parser.add_argument("--cropper", choices=["mask", "haar", "landmarks"], help="override the run's mouth cropper")
+    parser.add_argument("--voice-f0", type=float, metavar="HZ",
+                        help="impose a steady voice's harmonics at this pitch (the speaker's, e.g. 107 for GRID s1) "
+                             "on the predicted spectrogram before aud2wav (default: none, as published)")
 
 
 def run(args) -> int:
@@ -29,7 +32,7 @@ def run(args) -> int:
     from ..pretrained import reconstructor_for
 
     rec = reconstructor_for(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
-                            crop_method=args.cropper, seed=args.seed)
+                            crop_method=args.cropper, seed=args.seed, voice_f0=args.voice_f0)
     reading = rec.read(args.video, open_vocabulary=args.open)
     if args.output:
         rec.write(reading.reconstruction, args.output)

@@ -34,6 +34,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--hop", type=int, default=1,
                         help="frames between the window network's windows on long videos (default 1; 5: 5x faster)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--voice-f0", type=float, metavar="HZ",
+                        help="impose a steady voice's harmonics at this pitch (the speaker's, e.g. 107 for GRID s1) "
+                             "on the predicted spectrogram before aud2wav (default: none, as published)")
 
 
 def run(args) -> int:
@@ -50,7 +53,7 @@ def run(args) -> int:
     rec = reconstructor_for(args.model, autoencoder_run=args.autoencoder, n_iter=args.iterations,
                             crop_method=args.cropper, detect_every=args.detect_every,
                             landmark_step=args.landmark_step, seed=args.seed, chunk=args.chunk,
-                            overlap=args.overlap, hop=args.hop)
+                            overlap=args.overlap, hop=args.hop, voice_f0=args.voice_f0)
     if args.video:
         _one(rec, Path(args.video), Path(args.output), Path(args.plot) if args.plot else None, progress=not args.quiet)
         return 0

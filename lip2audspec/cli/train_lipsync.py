@@ -46,19 +46,20 @@ def run(args) -> int:
     from ..training.lipsync import train_lipsync
 
     faces = list(args.faces)
-    if args.prepared:
-        from ..models.wav2lip import wav2lip_preset
-        from ..training.lipsync_data import build_face_dataset
-
-        size = args.face_size or (_model_config(args) or wav2lip_preset(args.preset)).face_size
-        out = Path(args.faces_out or Path(args.prepared) / "faces")
-        faces.append(str(build_face_dataset(args.prepared, out, face_size=size, max_clips=args.max_clips)))
-    if not faces and not args.resume:
-        raise ParameterError("give face dataset folder(s) or --prepared DIR")
     schedule = {k: v for k, v in (("sync_start_step", args.sync_start_step), ("sync_start_below", args.sync_start_below),
                                   ("lower_weight", args.lower_weight)) if v is not None}
     if args.resume and args.lower_weight is not None:
         raise ParameterError("--lower-weight sets up a new run; a resumed run keeps its loss (see its config.json)")
+    config = _model_config(args, schedule)  # the --model-config file is read once, here
+    if args.prepared:
+        from ..models.wav2lip import wav2lip_preset
+        from ..training.lipsync_data import build_face_dataset
+
+        size = args.face_size or (config or wav2lip_preset(args.preset)).face_size
+        out = Path(args.faces_out or Path(args.prepared) / "faces")
+        faces.append(str(build_face_dataset(args.prepared, out, face_size=size, max_clips=args.max_clips)))
+    if not faces and not args.resume:
+        raise ParameterError("give face dataset folder(s) or --prepared DIR")
     base = RunDir(args.resume).train_config() if args.resume else TrainConfig(seed=args.seed, tensorboard=False)
     changes = {k: v for k, v in (("epochs", args.epochs), ("steps_per_epoch", args.steps_per_epoch),
                                  ("batch_size", args.batch_size), ("learning_rate", args.learning_rate),
@@ -67,7 +68,7 @@ def run(args) -> int:
         changes.setdefault("epochs", 30)
         changes.setdefault("steps_per_epoch", 100)
     res = train_lipsync(faces or None, args.resume or args.run, expert_run=args.expert, preset=args.preset,
-                        model_config=None if args.resume else _model_config(args, schedule),
+                        model_config=None if args.resume else config,
                         train_config=base.replace(**changes), resume=bool(args.resume), overwrite=args.overwrite,
                         sync_schedule=schedule if args.resume else None)
     hist = res.get("history") or []

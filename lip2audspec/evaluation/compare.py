@@ -39,12 +39,12 @@ from .asr import SLOT_NAMES
 from .report import _CSS, METRIC_LABELS, _copy_atomic, _e, _fmt, _html_panel, _html_words, _metrics_line, _pct, format_ci
 from .summary import METRICS, _bootstrap_settings, bootstrap_ci
 
-__all__ = ["load_report", "paired_word_difference", "write_comparison"]
+__all__ = ["load_report", "paired_metric_differences", "paired_word_difference", "write_comparison"]
 
 #: report ``meta`` entries that must agree for a like-for-like comparison (the clip sets are compared too)
 _SAME = ("data", "split", "aud2wav_iterations")
 #: report ``meta`` entries shown per model
-_SHOWN = ("arch", "lip_run", "autoencoder_run")
+_SHOWN = ("arch", "lip_run", "autoencoder_run", "voice_f0_hz")
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 
 
@@ -81,14 +81,33 @@ def load_report(path) -> dict:
     return doc
 
 
-def _clip_fractions(doc: dict, condition: str) -> dict:
-    """``{(speaker, id): fraction of the six slots correct}`` for the clips the condition has words for."""
+def _clip_values(doc: dict, value_of) -> dict:
+    """``{(speaker, id): value_of(clip)}`` for the clips where ``value_of`` gives a value (not None)."""
     out = {}
     for c in doc["clips"]:
-        ok = (c.get("correct") or {}).get(condition)
-        if ok:
-            out[(str(c["speaker"]), str(c["id"]))] = float(np.mean(ok))
+        v = value_of(c)
+        if v is not None:
+            out[(str(c["speaker"]), str(c["id"]))] = float(v)
     return out
+
+
+def _clip_fractions(doc: dict, condition: str) -> dict:
+    """``{(speaker, id): fraction of the six slots correct}`` for the clips the condition has words for."""
+    def fraction(c):
+        ok = (c.get("correct") or {}).get(condition)
+        return float(np.mean(ok)) if ok else None
+
+    return _clip_values(doc, fraction)
+
+
+def _paired(a: dict, b: dict, **bootstrap) -> tuple:
+    """Per-clip differences ``a - b`` on the common clips, their mean and bootstrap interval (or Nones)."""
+    common = sorted(set(a) & set(b))
+    if not common:
+        return common, None, None
+    d = np.array([a[k] - b[k] for k in common])
+    ci = bootstrap_ci(d, **bootstrap)
+    return common, float(d.mean()), [ci["low"], ci["high"]]
 
 
 def paired_word_difference(doc, baseline, *, condition: str = "recon", resamples: int = 2000, seed: int = 0,
@@ -113,14 +132,40 @@ def paired_word_difference(doc, baseline, *, condition: str = "recon", resamples
         With no common clip the values are None and ``n`` is 0.
     """
     a, b = _clip_fractions(doc, condition), _clip_fractions(baseline, condition)
-    common = sorted(set(a) & set(b))
+    common, diff, ci = _paired(a, b, n=resamples, seed=seed, level=level)
     if not common:
         return {"difference": None, "ci": None, "n": 0, "doc_accuracy": None, "baseline_accuracy": None}
-    d = np.array([a[k] - b[k] for k in common])
-    ci = bootstrap_ci(d, n=resamples, seed=seed, level=level)
-    return {"difference": float(d.mean()), "ci": [ci["low"], ci["high"]], "n": len(common),
+    return {"difference": diff, "ci": ci, "n": len(common),
             "doc_accuracy": float(np.mean([a[k] for k in common])),
             "baseline_accuracy": float(np.mean([b[k] for k in common]))}
+
+
+def paired_metric_differences(doc, baseline, *, condition: str = "recon", resamples: int = 2000, seed: int = 0,
+                              level: float = 0.95) -> dict:
+    """Each clip metric (STOI, ESTOI, ...) of ``doc`` minus ``baseline``, paired over the clips both scored.
+
+    Parameters
+    ----------
+    doc, baseline, condition, resamples, seed, level
+        As :func:`paired_word_difference`.
+
+    Returns
+    -------
+    dict
+        ``{metric: {"difference", "ci": [low, high], "n"}}`` for every metric of :data:`METRICS` that both
+        reports have for some common clip (clips without a value, e.g. PESQ that failed, are left out).
+    """
+    out = {}
+    for m in METRICS:
+        def value(c, m=m):
+            v = ((c.get("metrics") or {}).get(condition) or {}).get(m)
+            return v if v is not None and np.isfinite(v) else None
+
+        common, diff, ci = _paired(_clip_values(doc, value), _clip_values(baseline, value), n=resamples, seed=seed,
+                                   level=level)
+        if common:
+            out[m] = {"difference": diff, "ci": ci, "n": len(common)}
+    return out
 
 
 def _model_row(label: str, doc: dict, condition: str) -> dict:
@@ -178,8 +223,22 @@ def _markdown(doc: dict) -> str:
             cells.append("no common clips")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"Condition: `{cond}`. Word accuracy: pocketsphinx with the GRID grammar; grammar chance "
-              f"{_pct(doc['chance'].get('accuracy'))}. Intervals: percentile bootstrap over clips.", "",
-              "## Word accuracy per position", ""]
+              f"{_pct(doc['chance'].get('accuracy'))}. Intervals: percentile bootstrap over clips.", ""]
+    paired = [m for m in metric_names if any(m in r.get("vs_baseline_metrics", {}) for r in models[1:])]
+    if paired:
+        head = ["model", *(METRIC_LABELS.get(m, m) for m in paired)]
+        lines += [f"## Metrics vs {base}, paired over common clips [95 % CI]", "",
+                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in models[1:]:
+            cells = [r["label"]]
+            for m in paired:
+                p = r.get("vs_baseline_metrics", {}).get(m)
+                digits = 2 if m.startswith("pesq") else 3
+                cells.append(f"{p['difference']:+.{digits}f} [{p['ci'][0]:+.{digits}f}, {p['ci'][1]:+.{digits}f}]"
+                             if p else "–")
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["## Word accuracy per position", ""]
     head = ["model", *SLOT_NAMES]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in models:
@@ -312,7 +371,8 @@ def write_comparison(out_dir, reports: Mapping, *, condition: str = "recon", cli
     dict
         The ``comparison.json`` document: ``title``, ``condition``, ``chance``, ``bootstrap``, ``warnings``
         and ``models`` (per label: ``report``, ``n_clips``, ``meta``, ``metrics`` {mean, ci}, ``words``
-        {accuracy, ci, per_position}, ``vs_baseline`` (:func:`paired_word_difference`)).
+        {accuracy, ci, per_position}, ``vs_baseline`` (:func:`paired_word_difference`), ``vs_baseline_metrics``
+        (:func:`paired_metric_differences`)).
 
     Raises
     ------
@@ -339,6 +399,7 @@ def write_comparison(out_dir, reports: Mapping, *, condition: str = "recon", cli
     for label, doc in docs.items():
         row = _model_row(label, doc, condition)
         row["vs_baseline"] = paired_word_difference(doc, docs[base_label], condition=condition, **b)
+        row["vs_baseline_metrics"] = paired_metric_differences(doc, docs[base_label], condition=condition, **b)
         models.append(row)
     first = docs[base_label]
     out = {"title": title, "condition": condition, "chance": first.get("chance") or {}, "bootstrap": b,

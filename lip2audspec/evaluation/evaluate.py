@@ -34,7 +34,7 @@ import numpy as np
 from ..auditory import aud2wav, peak_normalize, wav2aud
 from ..corpora.grid import GridLayout
 from ..data.dataset import GridDataset, dataset_file, split_name
-from ..data.targets import auditory_target, clip_audio
+from ..data.targets import TargetConfig, auditory_target, clip_audio, spectrogram_from_target
 from ..errors import DataError, ParameterError
 from ..fileio import write_json_atomic
 from ..seeding import check_seed, derived_rng
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int = 20, clips_per_speaker: int | None = None,
              report_clips: int = 3, autoencoder_run=None, grid_dir=None, seed: int = 0, progress: bool = True,
-             sync_model="default") -> dict:
+             sync_model="default", voice_f0=None) -> dict:
     """Evaluate a lip-network run and write a report folder.
 
     Parameters
@@ -80,6 +80,11 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
         LSE-D / LSE-C of the original audio and of the reconstruction, each with the clip's mouth crops
         (``"default"``: the bundled expert when there is one; None: no sync scores). A reconstruction in
         sync scores close to the original.
+    voice_f0 : float, "auto" or None
+        Impose a steady voice's harmonics at this pitch (Hz) on the reconstruction's spectrogram before
+        aud2wav (:class:`~lip2audspec.reconstruct.Reconstructor`'s ``voice_f0``); ``"auto"``: the speaker's
+        pitch estimated from the dataset's training targets (:func:`voice_f0_of_dataset`); None (default):
+        the published path. The oracle is never changed. Recorded in ``meta.voice_f0_hz``.
 
     Returns
     -------
@@ -97,8 +102,13 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
     from ..training.runs import RunDir
 
     seed = check_seed(seed)
-    rec = Reconstructor(lip_run, autoencoder_run=autoencoder_run, n_iter=n_iter, seed=seed)
     path = dataset_file(data or RunDir(lip_run).config()["data"]["path"])
+    if isinstance(voice_f0, str):
+        if voice_f0 != "auto":
+            raise ParameterError(f"voice_f0 must be a pitch in Hz, 'auto' or None, got {voice_f0!r}")
+        voice_f0 = voice_f0_of_dataset(path)
+        log.info("voice_f0: %.0f Hz, estimated from the training targets of %s", voice_f0, path)
+    rec = Reconstructor(lip_run, autoencoder_run=autoencoder_run, n_iter=n_iter, seed=seed, voice_f0=voice_f0)
     split = split_name(split)
     tcfg = rec.target_config
     p = tcfg.auditory
@@ -162,7 +172,7 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
     meta = {"seed": seed, "lip_run": str(Path(lip_run).resolve()), "autoencoder_run": str(rec.autoencoder_run.resolve()) if rec.autoencoder_run else None,
             "arch": RunDir(lip_run).config().get("arch", "lip2audspec"),
             "data": str(path.resolve()), "split": split, "clips": int(len(results)), "aud2wav_iterations": n_iter,
-            "aud2wav_restarts": restarts,
+            "aud2wav_restarts": restarts, "voice_f0_hz": voice_f0,
             "spectrogram_domain": f"compressed (power {tcfg.power}) auditory spectrogram, as trained",
             "pesq": "narrow-band at 8 kHz (P.862 + P.862.1) and wide-band at 16 kHz (P.862.2)",
             "sync_expert": None if expert is None else {"source": expert.source, "features": expert.audio_features,
@@ -172,6 +182,24 @@ def evaluate(lip_run, data=None, *, out, split: str = "seen/test", n_iter: int =
     doc = {"seed": seed, **doc}  # also at the top level of report.json, where scripts look first
     write_json_atomic(Path(out) / "report.json", doc)
     return doc
+
+
+def voice_f0_of_dataset(data, *, split: str = "seen/train", max_clips: int = 200) -> float:
+    """A prepared dataset's speaker pitch (Hz): :func:`~lip2audspec.auditory.harmonics.estimate_f0` over the
+    decompressed targets of (at most ``max_clips``, evenly spread) clips of ``split``.
+
+    For a dataset of one speaker (e.g. real GRID s1: 107-108 Hz); with several speakers it is their median.
+    """
+    from ..auditory.harmonics import estimate_f0
+
+    with GridDataset(dataset_file(data)) as ds:
+        clips = ds.split(split)
+        if len(clips) == 0:
+            raise ParameterError(f"split {split} of {data} has no clips to estimate the voice's pitch from")
+        tcfg = TargetConfig.from_dict(ds.manifest["config"]["target"])
+        pick = clips[np.unique(np.linspace(0, len(clips) - 1, min(max_clips, len(clips))).astype(int))]
+        specs = [np.maximum(spectrogram_from_target(ds.array("spec", int(i)), config=tcfg), 0.0) for i in pick]
+    return estimate_f0(specs, **tcfg.auditory.to_dict())
 
 
 def _sync_note() -> str:

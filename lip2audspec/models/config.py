@@ -414,14 +414,17 @@ def config_class(kind: str) -> type:
     return kinds[kind]
 
 
-def config_from_dict(d, *, source="model config"):
+def config_from_dict(d, *, source="model config", cls: type | None = None):
     """The config of the kind ``d["kind"]`` names, built from the dict as :func:`load_config` reads a file.
 
     A dict without a ``"schema"`` key is schema 1 and is migrated (its optimiser settings dropped). Errors
-    are prefixed with ``source`` (e.g. the file the dict came from).
+    are prefixed with ``source`` (e.g. the file the dict came from). ``cls``: build this config class
+    instead of looking the kind up (for kinds :func:`config_class` does not list, such as ``"wav2lip"``;
+    a dict of another kind is refused by ``cls.from_dict``).
     """
     try:
-        cls = config_class(d.get("kind") if isinstance(d, dict) else None)
+        if cls is None:
+            cls = config_class(d.get("kind") if isinstance(d, dict) else None)
         return cls.from_dict(d, schema=1 if "schema" not in d else None)
     except ParameterError as exc:
         raise ParameterError(f"{source}: {exc}") from None
