@@ -55,6 +55,8 @@ def test_estimate_f0_reads_the_pitch_off_auditory_spectrograms():
         estimate_f0(np.ones((50, 128)), fmin_hz=200, fmax_hz=100)
     with pytest.raises(ParameterError, match="at least one"):
         estimate_f0([])
+    with pytest.raises(ParameterError, match="smooth_channels"):
+        estimate_f0(wav2aud(_voice(130.0, 0.5)), smooth_channels=0)
 
 
 def test_voice_f0_of_a_prepared_dataset(tiny_runs, tmp_path):

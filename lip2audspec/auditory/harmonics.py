@@ -192,6 +192,7 @@ def estimate_f0(specs, *, fmin_hz: float = 70.0, fmax_hz: float = 300.0, step_hz
     params = AuditoryParams(frame_ms=frame_ms, tc_ms=tc_ms, fac=fac, shift=shift)
     lo, hi = _check_f0(fmin_hz, params), _check_f0(fmax_hz, params)
     step = _check_positive("step_hz", step_hz)
+    smooth_channels = _check_positive("smooth_channels", smooth_channels)
     if hi <= lo:
         raise ParameterError(f"fmax_hz must be above fmin_hz, got {fmin_hz:g} and {fmax_hz:g}")
     if not 0 < loudest <= 1:
@@ -206,7 +207,7 @@ def estimate_f0(specs, *, fmin_hz: float = 70.0, fmax_hz: float = 300.0, step_hz
     if keep.sum() < 10:
         raise ParameterError(f"estimate_f0 needs at least 10 frames with energy, got {int(keep.sum())}")
     frames = S[keep][:, :resolved_channels] + 1e-12
-    sm = _smooth(S[keep], float(smooth_channels))[:, :resolved_channels] + 1e-12
+    sm = _smooth(S[keep], smooth_channels)[:, :resolved_channels] + 1e-12
     own = np.log(frames) - np.log(sm)
     grid = np.arange(lo, hi + step / 2, step)
     ripples = np.log(np.stack([harmonic_ripple(f, smooth_channels=smooth_channels, frame_ms=frame_ms, tc_ms=tc_ms,
