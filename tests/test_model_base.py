@@ -250,6 +250,21 @@ def test_compute_losses_must_return_declared_keys():
         m.train_on_batch((audio, video), label)
 
 
+def test_compute_losses_steps_refuse_another_backend(monkeypatch):
+    # Keras' own step serves every backend (the FrameSync family trained under JAX on a GPU); the
+    # compute_losses step is TensorFlow's (GradientTape) and says so instead of failing inside.
+    audio, video, label = _pairs(np.random.default_rng(3), 8)
+    m = PairModel(PairConfig()).compile_for_training(learning_rate=1e-3)
+    data = ((ops.convert_to_tensor(audio), ops.convert_to_tensor(video)), ops.convert_to_tensor(label))
+    assert set(m.test_step(data)) == {"loss", "same", "different"}
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    for step in (m.train_step, m.test_step):
+        with pytest.raises(ModelError, match="TensorFlow backend only; KERAS_BACKEND is 'jax'"):
+            step(data)
+        with pytest.raises(ModelError, match="TensorFlow backend only"):
+            step(None, data)  # JAX's (state, data) call
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # (c) GAN: generator against a frozen expert and a discriminator with its own optimiser
 @dataclass(frozen=True)

@@ -25,8 +25,10 @@ Two ways to write the graph:
   ``layer.build(shape)``): the model then counts as built and its weights load from a ``.keras`` file
   without a sample call.
 
-Backend: TensorFlow (the package default). ``call`` code uses ``keras.ops`` only; the base's
-``train_step`` uses ``tf.GradientTape``, as Keras' own TensorFlow trainer does.
+Backend: TensorFlow (the package default). ``call`` code uses ``keras.ops`` only, so a family trained by
+Keras' own step (no :meth:`ConfiguredModel.compute_losses`) also trains on JAX or PyTorch (framesync did,
+on a GPU: ``benchmarks/accelerator_framesync.py``); the :meth:`~ConfiguredModel.compute_losses` step uses
+``tf.GradientTape``, as Keras' own TensorFlow trainer does, and refuses another backend.
 
 Examples
 --------
@@ -378,10 +380,15 @@ class ConfiguredModel(keras.Model):
             return list(self._loss_trackers.values())
         return super().metrics
 
-    def train_step(self, data):
-        """Keras' step, or with :meth:`compute_losses`: its ``"loss"`` minimised by ``model.optimizer``."""
+    def train_step(self, *args):
+        """Keras' step, or with :meth:`compute_losses`: its ``"loss"`` minimised by ``model.optimizer``.
+
+        Keras' own step serves every backend (JAX passes ``(state, data)``); the :meth:`compute_losses`
+        step is written for TensorFlow and refuses another backend with a :class:`ModelError`.
+        """
         if not self._uses_compute_losses():
-            return super().train_step(data)
+            return super().train_step(*args)
+        data = self._tensorflow_step_data(args)
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
@@ -395,8 +402,15 @@ class ConfiguredModel(keras.Model):
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return self._report(parts, data)
 
-    def test_step(self, data):
+    def test_step(self, *args):
         """Keras' step, or with :meth:`compute_losses`: its values in inference mode."""
         if not self._uses_compute_losses():
-            return super().test_step(data)
+            return super().test_step(*args)
+        data = self._tensorflow_step_data(args)
         return self._report(self._checked_losses(data, training=False), data)
+
+    def _tensorflow_step_data(self, args):
+        if keras.backend.backend() != "tensorflow" or len(args) != 1:
+            raise ModelError(f"{type(self).__name__} trains through compute_losses, which runs on the TensorFlow "
+                             f"backend only; KERAS_BACKEND is {keras.backend.backend()!r} (set it to 'tensorflow')")
+        return args[0]
