@@ -7,14 +7,15 @@ own step through on every backend), so this script moves the data there and the 
 
 ``export``
     The train and val clips of a prepared dataset: mouth crops **lossless** (temporal then horizontal
-    differences mod 256, xz; split into ``--parts`` files so that each call's carry stays under the
-    limit) and the compressed auditory-spectrogram targets quantised to 8 bits (step = max / 255, at
+    differences mod 256, xz; split at ``--split-at`` clips into one folder per part, so that each call's
+    carry stays under the limit) and the compressed auditory-spectrogram targets quantised to 8 bits (step = max / 255, at
     most half a step of error: 0.005 on real s1, whose targets reach 2.64), time-differenced and xz'd.
 ``train``
     On the accelerator: decode once, then one process per job of ``--jobs`` (a JSON object ``{name:
     {"preset": "small", "overrides": {...}, "epochs": N, "seed": S}}``) in parallel on the one GPU. Each
-    trains as ``train_main --arch framesync`` does: Adam 1e-3, batch 16, ReduceLROnPlateau(val loss,
-    x0.5 after 3 epochs), EarlyStopping(10), the best val-loss epoch kept; the epoch order is Keras'
+    trains as ``train_main --arch framesync`` does, with the family's optimiser defaults for the job's
+    preset and ``TrainConfig``'s early-stopping patience (``small``: Adam 1e-3, batch 16,
+    ReduceLROnPlateau(val loss, x0.5 after 3 epochs), EarlyStopping(10)), the best val-loss epoch kept; the epoch order is Keras'
     seeded shuffle (not the package pipeline's chunked order). A wall-clock ``--budget-s`` stops every
     job after the epoch that crosses it. Weights (no optimiser state) and the history come back as a tar
     split into 15 MiB parts under ``--out``. The backend is JAX, or PyTorch if a smoke step fails on JAX.
@@ -80,18 +81,18 @@ def decode_targets(blob: bytes, shape, scale: float) -> "np.ndarray":
 
 
 def export(args):
-    import h5py
     import numpy as np
 
-    from lip2audspec.data.dataset import dataset_file
+    from lip2audspec.data.dataset import GridDataset, dataset_file
 
-    with h5py.File(dataset_file(args.data), "r") as f:
-        tr, va = f["splits/seen/train"][:], f["splits/seen/val"][:]
+    with GridDataset(dataset_file(args.data)) as ds:
+        tr, va = ds.split("seen/train"), ds.split("seen/val")
         idx = np.concatenate([tr, va])
-        order = np.argsort(np.argsort(idx))  # h5py reads sorted indices; back to train-then-val order
-        crops = f["crops"][np.sort(idx)][order]
-        spec = f["spec"][np.sort(idx)][order]
-        ids = [v.decode() if isinstance(v, bytes) else str(v) for v in f["ids"][:][idx]]
+        ascending = np.sort(idx)  # h5py reads increasing indices; back to train-then-val order after
+        order = np.searchsorted(ascending, idx)
+        crops = ds.array("crops", ascending)[order]
+        spec = ds.array("spec", ascending)[order]
+        ids = [str(v) for v in ds.ids[idx]]
     scale = float(spec.max()) / 255
     q = np.clip(np.round(spec / scale), 0, 255).astype(np.int16)
     outs = [Path(o) for o in args.out]
@@ -143,10 +144,25 @@ def _decode_export(dirs, work: Path):
 def _job_config(job):
     from dataclasses import replace
 
-    from lip2audspec.models.framesync import FRAMESYNC_PRESETS
+    from lip2audspec.models.families import family
 
     over = {k: tuple(v) if isinstance(v, list) else v for k, v in job.get("overrides", {}).items()}
-    return replace(FRAMESYNC_PRESETS[job.get("preset", "small")], **over)
+    return replace(family("framesync").preset(job.get("preset", "small")), **over)
+
+
+def _job_protocol(job) -> dict:
+    """``train_main``'s optimiser defaults for the job's preset, and its early-stopping patience."""
+    from lip2audspec.models.families import family
+    from lip2audspec.training.config import TrainConfig
+
+    return {**family("framesync").training[job.get("preset", "small")], "patience": TrainConfig().patience}
+
+
+def _backend_env(backend: str, **extra) -> dict:
+    """The environment of a subprocess on ``backend`` that imports this checkout's package."""
+    root = str(Path(__file__).resolve().parents[1])
+    return dict(os.environ, KERAS_BACKEND=backend, XLA_PYTHON_CLIENT_PREALLOCATE="false",
+                PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])), **extra)
 
 
 def _train_one(name, job, work: Path, deadline: float):
@@ -158,7 +174,8 @@ def _train_one(name, job, work: Path, deadline: float):
     keras.utils.set_random_seed(int(job["seed"]))
     xtr, ytr = np.load(work / "xtr.npy"), np.load(work / "ytr.npy")
     xva, yva = np.load(work / "xva.npy"), np.load(work / "yva.npy")
-    model = FrameSync(_job_config(job)).compile_for_training(learning_rate=1e-3)
+    proto = _job_protocol(job)
+    model = FrameSync(_job_config(job)).compile_for_training(learning_rate=proto["learning_rate"])
     best = {"val_loss": np.inf, "epoch": -1, "weights": None}
     times = []
 
@@ -176,10 +193,11 @@ def _train_one(name, job, work: Path, deadline: float):
                 print(f"{name}: time budget spent, stopping after epoch {epoch}", flush=True)
                 self.model.stop_training = True
 
-    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, verbose=0),
-                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, verbose=0), Keep()]
+    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=proto["lr_factor"],
+                                                   patience=proto["lr_patience"], verbose=0),
+                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=proto["patience"], verbose=0), Keep()]
     t0 = time.time()
-    hist = model.fit(xtr, ytr, validation_data=(xva, yva), batch_size=16, epochs=int(job["epochs"]), shuffle=True,
+    hist = model.fit(xtr, ytr, validation_data=(xva, yva), batch_size=proto["batch_size"], epochs=int(job["epochs"]), shuffle=True,
                      callbacks=callbacks, verbose=0)
     wall = time.time() - t0
     model.set_weights(best["weights"])
@@ -202,10 +220,7 @@ def _smoke(backend: str) -> bool:
             "m = FrameSync(P['small']).compile_for_training(learning_rate=1e-3);"
             "m.fit(np.zeros((2, 8, 48, 48, 3), 'f4'), np.zeros((2, 32, 128), 'f4'), epochs=1, verbose=0);"
             "print('smoke step ok on', keras.backend.backend(), keras.__version__)")
-    env = dict(os.environ, KERAS_BACKEND=backend, XLA_PYTHON_CLIENT_PREALLOCATE="false",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                        os.environ.get("PYTHONPATH")])))
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run([sys.executable, "-c", code], env=_backend_env(backend), capture_output=True, text=True, timeout=300)
     print(r.stdout.strip() or f"{backend}: smoke step failed\n{r.stderr[-1500:]}", flush=True)
     return r.returncode == 0
 
@@ -220,9 +235,7 @@ def train(args):
     if backend is None:
         raise SystemExit("no Keras backend trains on this machine")
     deadline = t_start + args.budget_s
-    env = dict(os.environ, KERAS_BACKEND=backend, XLA_PYTHON_CLIENT_PREALLOCATE="false", PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
-                                                        os.environ.get("PYTHONPATH")])))
+    env = _backend_env(backend, PYTHONUNBUFFERED="1")
     procs = {}
     for name in jobs:
         log = open(work / f"{name}.log", "w")
@@ -252,15 +265,14 @@ def _child(args):
 
 # ------------------------------------------------------------------------------------------------ import
 def import_runs(args):
-    import h5py
     import numpy as np
 
-    from lip2audspec.data.inputs import lip_inputs
+    from lip2audspec.data.dataset import GridDataset
     from lip2audspec.models.framesync import FrameSync
 
     base = json.loads((Path(args.base_run) / "config.json").read_text())
-    with h5py.File(base["data"]["path"], "r") as f:
-        x0 = lip_inputs(f["crops"][int(f["splits/seen/val"][0])])[None]
+    with GridDataset(base["data"]["path"]) as ds:  # the clip the accelerator's check_pred was computed on
+        x0 = ds.clip_inputs(int(ds.split("seen/val")[0]))[None]
     for npz in map(Path, args.npz):
         rec = json.loads(npz.with_suffix(".json").read_text())
         run = Path(args.out) / rec["name"]
